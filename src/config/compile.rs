@@ -1,0 +1,216 @@
+//! Compiles a parsed document into a [`CompiledConfig`]: drafts every entity, resolves
+//! route-to-service references, rejects duplicates, takes the plugins attached by
+//! `attach.rs` with Kong's precedence (route, then service, then global), resolves
+//! service addresses and builds the router.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::sync::Arc;
+
+use serde_yaml::Value;
+
+use super::attach::{attach_plugins, find_service, Scope};
+use super::compiled::{CompiledConfig, CompiledRoute, CompiledService, Consumers, PluginRef};
+use super::entities::{consumer, route_draft, RouteDraft};
+use super::errors::{join, ConfigErrors, Unique};
+use super::parse::{parse_document, Document, RouteOwner};
+use super::service::{service_draft, ServiceDraft};
+use crate::router::Router;
+
+/// Compiles a whole document (already read as YAML).
+pub fn compile_document(root: Value) -> Result<CompiledConfig, ConfigErrors> {
+    let mut errors = ConfigErrors::default();
+    let doc = parse_document(root, &mut errors);
+
+    let mut unique = Unique::default();
+    let services: Vec<Option<ServiceDraft>> = doc
+        .services
+        .iter()
+        .map(|entry| {
+            let def = entry.def.as_ref()?;
+            let draft = service_draft(def, &entry.path, &mut errors)?;
+            // Generated ids only collide when names do, which is reported below.
+            if def.id.is_some() {
+                unique.check("id", &draft.id, &entry.path, &mut errors);
+            }
+            if let Some(name) = &draft.name {
+                unique.check("name", name, &entry.path, &mut errors);
+            }
+            Some(draft)
+        })
+        .collect();
+
+    let mut unique = Unique::default();
+    let routes: Vec<Option<(RouteDraft, usize)>> = doc
+        .routes
+        .iter()
+        .map(|(entry, owner)| {
+            let def = entry.def.as_ref()?;
+            let draft = route_draft(def, &entry.path, &mut errors);
+            let service = route_service(
+                def.service.as_ref(),
+                *owner,
+                &services,
+                &entry.path,
+                &mut errors,
+            );
+            let draft = draft?;
+            if def.id.is_some() {
+                unique.check("id", &draft.id, &entry.path, &mut errors);
+            }
+            if let Some(name) = &draft.name {
+                unique.check("name", name, &entry.path, &mut errors);
+            }
+            Some((draft, service?))
+        })
+        .collect();
+
+    let consumers = compile_consumers(&doc, &mut errors);
+    let plugins = attach_plugins(&doc, &services, &routes, &mut errors);
+
+    // Enabled services in document order, with their resolved addresses.
+    let mut service_index = HashMap::new();
+    let mut compiled_services = Vec::new();
+    for (i, draft) in services.iter().enumerate() {
+        let Some(draft) = draft.as_ref().filter(|d| d.enabled) else {
+            continue;
+        };
+        let path = join(&doc.services[i].path, "host");
+        match resolve(&draft.host, draft.port) {
+            Ok(address) => {
+                service_index.insert(i, compiled_services.len());
+                compiled_services.push(compiled_service(draft, address));
+            }
+            Err(message) => errors.push(path, message),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+
+    let global = plugins.get(&Scope::Global);
+    let mut compiled_routes = Vec::new();
+    let mut specs = Vec::new();
+    for (i, route) in routes.iter().enumerate() {
+        let Some((draft, service)) = route else {
+            continue;
+        };
+        let Some(&compiled_service) = service_index.get(service) else {
+            continue; // its service is disabled
+        };
+        let plugin = plugins
+            .get(&Scope::Route(i))
+            .or_else(|| plugins.get(&Scope::Service(*service)))
+            .or(global);
+        specs.push(draft.spec.clone());
+        compiled_routes.push(CompiledRoute {
+            id: draft.id.clone(),
+            name: draft.name.clone(),
+            service: compiled_service,
+            strip_path: draft.strip_path,
+            preserve_host: draft.preserve_host,
+            openid_connect: plugin.map(|p| PluginRef {
+                path: p.path.clone(),
+                config: Arc::clone(&p.config),
+            }),
+        });
+    }
+    Ok(CompiledConfig {
+        router: Router::new(&specs),
+        routes: compiled_routes,
+        services: compiled_services,
+        consumers,
+    })
+}
+
+fn compiled_service(draft: &ServiceDraft, address: SocketAddr) -> CompiledService {
+    CompiledService {
+        id: draft.id.clone(),
+        name: draft.name.clone(),
+        protocol: draft.protocol.clone(),
+        host: draft.host.clone(),
+        port: draft.port,
+        address,
+        path: draft.path.clone(),
+        connect_timeout: draft.connect_timeout,
+        read_timeout: draft.read_timeout,
+        write_timeout: draft.write_timeout,
+        retries: draft.retries,
+    }
+}
+
+/// The document index of a route's service: its parent, or its `service` reference.
+fn route_service(
+    reference: Option<&Value>,
+    owner: RouteOwner,
+    services: &[Option<ServiceDraft>],
+    path: &str,
+    errors: &mut ConfigErrors,
+) -> Option<usize> {
+    let at = join(path, "service");
+    match (owner, reference) {
+        (RouteOwner::Service(_), Some(_)) => {
+            errors.push(at, "not allowed in a route nested in a service");
+            None
+        }
+        (RouteOwner::Service(i), None) => Some(i),
+        (RouteOwner::TopLevel, None) => {
+            errors.push(at, "missing field");
+            None
+        }
+        (RouteOwner::TopLevel, Some(value)) => find_service(value, services, &at, errors),
+    }
+}
+
+fn compile_consumers(doc: &Document, errors: &mut ConfigErrors) -> Consumers {
+    let mut consumers = Consumers {
+        list: Vec::new(),
+        by_id: HashMap::new(),
+        by_username: HashMap::new(),
+        by_custom_id: HashMap::new(),
+    };
+    let mut unique = Unique::default();
+    for entry in &doc.consumers {
+        let Some(def) = entry.def.as_ref() else {
+            continue;
+        };
+        let Some(c) = consumer(def, &entry.path, errors) else {
+            continue;
+        };
+        if def.id.is_some() {
+            unique.check("id", &c.id, &entry.path, errors);
+        }
+        let index = consumers.list.len();
+        consumers.by_id.insert(c.id.clone(), index);
+        if let Some(username) = &c.username {
+            unique.check("username", username, &entry.path, errors);
+            consumers.by_username.insert(username.clone(), index);
+        }
+        if let Some(custom_id) = &c.custom_id {
+            unique.check("custom_id", custom_id, &entry.path, errors);
+            consumers.by_custom_id.insert(custom_id.clone(), index);
+        }
+        consumers.list.push(Arc::new(c));
+    }
+    consumers
+}
+
+/// Resolves a service host once, at compile time. IP literals never do a lookup; names
+/// prefer an IPv4 address (so `localhost` is 127.0.0.1).
+fn resolve(host: &str, port: u16) -> Result<SocketAddr, String> {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    if let Ok(ip) = bare.parse::<IpAddr>() {
+        return Ok(SocketAddr::new(ip, port));
+    }
+    let fail = || format!("cannot resolve '{host}'");
+    let addresses: Vec<SocketAddr> = (bare, port)
+        .to_socket_addrs()
+        .map_err(|_| fail())?
+        .collect();
+    addresses
+        .iter()
+        .find(|a| a.is_ipv4())
+        .or_else(|| addresses.first())
+        .copied()
+        .ok_or_else(fail)
+}

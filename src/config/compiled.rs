@@ -1,0 +1,100 @@
+//! The compiled, immutable form of a declarative config: what requests run against.
+//!
+//! These public names and fields are what the proxy and the OIDC plugin code against;
+//! `compile.rs` fills them. Nothing here changes after compilation.
+
+use std::{collections::HashMap, net::SocketAddr, sync::Arc, time::Duration};
+
+use crate::config::openid_connect::{ConsumerBy, OpenIdConnectConfig};
+use crate::router::Router;
+
+/// Everything compiled from one declarative file.
+#[derive(Debug)]
+pub struct CompiledConfig {
+    /// `router.find(..)` returns an index into `routes`.
+    pub router: Router,
+    pub routes: Vec<CompiledRoute>,
+    pub services: Vec<CompiledService>,
+    pub consumers: Consumers,
+}
+
+#[derive(Debug)]
+pub struct CompiledService {
+    /// Given id, or a deterministic UUID-shaped id.
+    pub id: String,
+    pub name: Option<String>,
+    /// "http" only for now ("https" is a config error "unsupported value").
+    pub protocol: String,
+    /// As written; used for the upstream Host header.
+    pub host: String,
+    /// Kong default 80.
+    pub port: u16,
+    /// Resolved once at compile time (a blocking lookup is fine there).
+    pub address: SocketAddr,
+    /// Service path, e.g. "/anything".
+    pub path: Option<String>,
+    /// Kong default 60000 ms.
+    pub connect_timeout: Duration,
+    /// Kong default 60000 ms.
+    pub read_timeout: Duration,
+    /// Kong default 60000 ms.
+    pub write_timeout: Duration,
+    /// Kong default 5.
+    pub retries: u32,
+}
+
+#[derive(Debug)]
+pub struct CompiledRoute {
+    pub id: String,
+    pub name: Option<String>,
+    /// Index into `services`.
+    pub service: usize,
+    /// Kong default true.
+    pub strip_path: bool,
+    /// Kong default false.
+    pub preserve_host: bool,
+    /// The effective plugin: the route's, else its service's, else a global one.
+    pub openid_connect: Option<PluginRef>,
+}
+
+pub struct PluginRef {
+    /// e.g. "services[0].routes[0].plugins[0]".
+    pub path: String,
+    pub config: Arc<OpenIdConnectConfig>,
+}
+
+/// Shows where the plugin was declared, never its config (it may hold a salt).
+impl std::fmt::Debug for PluginRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PluginRef")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Consumer {
+    pub id: String,
+    pub username: Option<String>,
+    pub custom_id: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct Consumers {
+    pub list: Vec<Arc<Consumer>>,
+    pub by_id: HashMap<String, usize>,
+    pub by_username: HashMap<String, usize>,
+    pub by_custom_id: HashMap<String, usize>,
+}
+
+impl Consumers {
+    /// The consumer whose `by` field equals `value`.
+    pub fn find(&self, by: ConsumerBy, value: &str) -> Option<&Arc<Consumer>> {
+        let index = match by {
+            ConsumerBy::Id => self.by_id.get(value),
+            ConsumerBy::Username => self.by_username.get(value),
+            ConsumerBy::CustomId => self.by_custom_id.get(value),
+        }?;
+        self.list.get(*index)
+    }
+}

@@ -1,0 +1,200 @@
+//! Walks the YAML document and deserializes every entity on its own, with its path.
+//!
+//! Nested routes and plugins are flattened into lists that remember their owner, so the
+//! compile step sees one list per entity kind. An entity that fails to parse is kept as
+//! `None` (its error is recorded) so that indexes and the entities nested in it survive.
+
+use serde_yaml::{Mapping, Value};
+
+use super::errors::{deserialize_at, join, ConfigErrors};
+use super::model::{ConsumerDef, PluginDef, RouteDef, ServiceDef};
+
+/// Keys accepted at the top level of a declarative file.
+const TOP_LEVEL_KEYS: &[&str] = &[
+    "_format_version",
+    "_transform",
+    "_konnect",
+    "_info",
+    "services",
+    "routes",
+    "consumers",
+    "plugins",
+];
+
+/// One entity with the path it was found at.
+pub struct Entry<T> {
+    /// e.g. `services[0].routes[1]`.
+    pub path: String,
+    /// `None` when it failed to parse (the error is already recorded).
+    pub def: Option<T>,
+}
+
+/// Who a route was declared under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RouteOwner {
+    /// Nested under `services[i]` (index into `Document::services`).
+    Service(usize),
+    /// Top-level `routes[]`: the `service` field says which.
+    TopLevel,
+}
+
+/// Where a plugin was declared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PluginOwner {
+    Service(usize),
+    /// Index into `Document::routes`.
+    Route(usize),
+    Consumer(usize),
+    /// Top-level `plugins[]`: global unless it names a route, service or consumer.
+    TopLevel,
+}
+
+/// Every entity of the document, flattened.
+#[derive(Default)]
+pub struct Document {
+    pub services: Vec<Entry<ServiceDef>>,
+    pub routes: Vec<(Entry<RouteDef>, RouteOwner)>,
+    pub consumers: Vec<Entry<ConsumerDef>>,
+    pub plugins: Vec<(Entry<PluginDef>, PluginOwner)>,
+}
+
+/// Reads the document's top level and every entity in it.
+pub fn parse_document(root: Value, errors: &mut ConfigErrors) -> Document {
+    let mut doc = Document::default();
+    let Value::Mapping(mut top) = root else {
+        errors.push("document", "expected a mapping at the top level");
+        return doc;
+    };
+    for key in top.keys() {
+        match key.as_str() {
+            Some(k) if TOP_LEVEL_KEYS.contains(&k) => {}
+            Some(k) => errors.push(k, "unknown field"),
+            None => errors.push("document", "keys must be strings"),
+        }
+    }
+    check_format_version(top.get("_format_version"), errors);
+    if let Some(transform) = top.get("_transform") {
+        if !transform.is_bool() {
+            errors.push("_transform", "invalid type: expected a boolean");
+        }
+    }
+
+    for (i, value) in take_list(&mut top, "services", "", errors)
+        .into_iter()
+        .enumerate()
+    {
+        parse_service(&mut doc, value, format!("services[{i}]"), errors);
+    }
+    for (i, value) in take_list(&mut top, "routes", "", errors)
+        .into_iter()
+        .enumerate()
+    {
+        parse_route(
+            &mut doc,
+            value,
+            format!("routes[{i}]"),
+            RouteOwner::TopLevel,
+            errors,
+        );
+    }
+    for (i, value) in take_list(&mut top, "consumers", "", errors)
+        .into_iter()
+        .enumerate()
+    {
+        let path = format!("consumers[{i}]");
+        let mut value = value;
+        let plugins = take_nested(&mut value, "plugins", &path, errors);
+        let index = doc.consumers.len();
+        doc.consumers.push(entry(value, path.clone(), errors));
+        parse_plugins(
+            &mut doc,
+            plugins,
+            &path,
+            PluginOwner::Consumer(index),
+            errors,
+        );
+    }
+    let plugins = take_list(&mut top, "plugins", "", errors);
+    parse_plugins(&mut doc, plugins, "", PluginOwner::TopLevel, errors);
+    doc
+}
+
+fn check_format_version(version: Option<&Value>, errors: &mut ConfigErrors) {
+    match version {
+        None => errors.push("_format_version", "missing field"),
+        Some(Value::String(v)) if v == "3.0" || v == "3.0.0" => {}
+        // An unquoted `3.0` is read as a number: same meaning.
+        Some(Value::Number(n)) if n.as_f64() == Some(3.0) => {}
+        Some(Value::String(_)) | Some(Value::Number(_)) => errors.push(
+            "_format_version",
+            "unsupported value: only \"3.0\" is supported",
+        ),
+        Some(_) => errors.push("_format_version", "invalid type: expected a string"),
+    }
+}
+
+fn parse_service(doc: &mut Document, mut value: Value, path: String, errors: &mut ConfigErrors) {
+    let routes = take_nested(&mut value, "routes", &path, errors);
+    let plugins = take_nested(&mut value, "plugins", &path, errors);
+    let index = doc.services.len();
+    doc.services.push(entry(value, path.clone(), errors));
+    for (i, route) in routes.into_iter().enumerate() {
+        let route_path = format!("{path}.routes[{i}]");
+        parse_route(doc, route, route_path, RouteOwner::Service(index), errors);
+    }
+    parse_plugins(doc, plugins, &path, PluginOwner::Service(index), errors);
+}
+
+fn parse_route(
+    doc: &mut Document,
+    mut value: Value,
+    path: String,
+    owner: RouteOwner,
+    errors: &mut ConfigErrors,
+) {
+    let plugins = take_nested(&mut value, "plugins", &path, errors);
+    let index = doc.routes.len();
+    doc.routes.push((entry(value, path.clone(), errors), owner));
+    parse_plugins(doc, plugins, &path, PluginOwner::Route(index), errors);
+}
+
+fn parse_plugins(
+    doc: &mut Document,
+    plugins: Vec<Value>,
+    base: &str,
+    owner: PluginOwner,
+    errors: &mut ConfigErrors,
+) {
+    for (i, value) in plugins.into_iter().enumerate() {
+        let path = join(base, &format!("plugins[{i}]"));
+        doc.plugins.push((entry(value, path, errors), owner));
+    }
+}
+
+fn entry<T: serde::de::DeserializeOwned>(
+    value: Value,
+    path: String,
+    errors: &mut ConfigErrors,
+) -> Entry<T> {
+    let def = deserialize_at(value, &path, errors);
+    Entry { path, def }
+}
+
+/// Removes `key` from an entity's mapping and returns it as a list (empty when absent).
+fn take_nested(value: &mut Value, key: &str, base: &str, errors: &mut ConfigErrors) -> Vec<Value> {
+    match value {
+        Value::Mapping(map) => take_list(map, key, base, errors),
+        _ => Vec::new(),
+    }
+}
+
+fn take_list(map: &mut Mapping, key: &str, base: &str, errors: &mut ConfigErrors) -> Vec<Value> {
+    match map.remove(key) {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Sequence(items)) => items,
+        Some(_) => {
+            errors.push(join(base, key), "invalid type: expected a sequence");
+            Vec::new()
+        }
+    }
+}

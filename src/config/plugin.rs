@@ -1,0 +1,156 @@
+//! Plugin entries: the known plugins' schemas and the semantic checks that follow parsing.
+//!
+//! Only `openid-connect` is known. Its `config` is deserialized into
+//! [`OpenIdConnectConfig`] and then checked for what this data plane implements.
+
+use serde_yaml::{Mapping, Value};
+
+use super::errors::{deserialize_at, join, ConfigErrors};
+use super::openid_connect::{AuthMethod, OpenIdConnectConfig, TokenEndpointAuthMethod};
+
+/// The one plugin this data plane implements.
+pub const OPENID_CONNECT: &str = "openid-connect";
+
+/// Parses and checks an `openid-connect` plugin's `config` (at `path`, the plugin's path).
+pub fn openid_connect_config(
+    config: Option<Value>,
+    path: &str,
+    errors: &mut ConfigErrors,
+) -> Option<OpenIdConnectConfig> {
+    let config_path = join(path, "config");
+    let config = config.unwrap_or_else(|| Value::Mapping(Mapping::new()));
+    let has_auth_methods = matches!(&config, Value::Mapping(m) if m.contains_key("auth_methods"));
+    let before = errors.len();
+    let parsed: OpenIdConnectConfig = deserialize_at(config, &config_path, errors)?;
+    if !has_auth_methods {
+        errors.push(
+            join(&config_path, "auth_methods"),
+            "missing field: Kong's default enables every method and only \
+             client_credentials is implemented; set auth_methods: [client_credentials]",
+        );
+    }
+    check_openid_connect(&parsed, &config_path, has_auth_methods, errors);
+    (errors.len() == before).then_some(parsed)
+}
+
+fn check_openid_connect(
+    c: &OpenIdConnectConfig,
+    path: &str,
+    check_auth_methods: bool,
+    errors: &mut ConfigErrors,
+) {
+    let at = |field: &str| join(path, field);
+    check_http_url(&c.issuer, at("issuer"), errors);
+    if let Some(endpoint) = &c.token_endpoint {
+        check_http_url(endpoint, at("token_endpoint"), errors);
+    }
+    for (i, uri) in c.extra_jwks_uris.iter().enumerate() {
+        check_http_url(uri, at(&format!("extra_jwks_uris[{i}]")), errors);
+    }
+    if check_auth_methods {
+        if c.auth_methods.is_empty() {
+            errors.push(at("auth_methods"), "must not be empty");
+        }
+        for (i, method) in c.auth_methods.iter().enumerate() {
+            if *method != AuthMethod::ClientCredentials {
+                errors.push(
+                    at(&format!("auth_methods[{i}]")),
+                    format!(
+                        "unsupported value '{}': only client_credentials is implemented",
+                        auth_method_name(*method)
+                    ),
+                );
+            }
+        }
+    }
+    if let Some(method) = c.token_endpoint_auth_method {
+        if !matches!(
+            method,
+            TokenEndpointAuthMethod::ClientSecretBasic | TokenEndpointAuthMethod::ClientSecretPost
+        ) {
+            errors.push(
+                at("token_endpoint_auth_method"),
+                format!(
+                    "unsupported value '{}': only client_secret_basic and \
+                     client_secret_post are implemented",
+                    token_auth_name(method)
+                ),
+            );
+        }
+    }
+    if c.client_credentials_param_type.is_empty() {
+        errors.push(at("client_credentials_param_type"), "must not be empty");
+    }
+    if c.consumer_by.is_empty() {
+        errors.push(at("consumer_by"), "must not be empty");
+    }
+    if !c.verify_signature {
+        errors.push(
+            at("verify_signature"),
+            "unsupported value 'false': signatures are always verified",
+        );
+    }
+    if !c.verify_claims {
+        errors.push(
+            at("verify_claims"),
+            "unsupported value 'false': claims are always verified",
+        );
+    }
+    if let (Some(min), Some(max)) = (c.cache_ttl_min, c.cache_ttl_max) {
+        if min > max {
+            errors.push(
+                at("cache_ttl_min"),
+                "must not be greater than cache_ttl_max",
+            );
+        }
+    }
+    if c.timeout == 0 {
+        errors.push(at("timeout"), "must be greater than 0");
+    }
+    if !c.consumer_optional && c.consumer_claim.is_empty() {
+        errors.push(
+            at("consumer_claim"),
+            "required unless consumer_optional is true",
+        );
+    }
+    for (i, claim) in c.consumer_claim.iter().enumerate() {
+        if claim.is_empty() {
+            errors.push(at(&format!("consumer_claim[{i}]")), "must not be empty");
+        }
+    }
+}
+
+/// Requires an absolute `http://` or `https://` URL with a host. The value is not echoed.
+fn check_http_url(value: &str, path: String, errors: &mut ConfigErrors) {
+    match url::Url::parse(value) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => {}
+        Ok(_) => errors.push(path, "invalid value: expected an http or https URL"),
+        Err(e) => errors.push(path, format!("invalid value: not a URL ({e})")),
+    }
+}
+
+fn auth_method_name(method: AuthMethod) -> &'static str {
+    match method {
+        AuthMethod::Password => "password",
+        AuthMethod::ClientCredentials => "client_credentials",
+        AuthMethod::AuthorizationCode => "authorization_code",
+        AuthMethod::Bearer => "bearer",
+        AuthMethod::Introspection => "introspection",
+        AuthMethod::Userinfo => "userinfo",
+        AuthMethod::KongOauth2 => "kong_oauth2",
+        AuthMethod::RefreshToken => "refresh_token",
+        AuthMethod::Session => "session",
+    }
+}
+
+fn token_auth_name(method: TokenEndpointAuthMethod) -> &'static str {
+    match method {
+        TokenEndpointAuthMethod::ClientSecretBasic => "client_secret_basic",
+        TokenEndpointAuthMethod::ClientSecretPost => "client_secret_post",
+        TokenEndpointAuthMethod::ClientSecretJwt => "client_secret_jwt",
+        TokenEndpointAuthMethod::PrivateKeyJwt => "private_key_jwt",
+        TokenEndpointAuthMethod::TlsClientAuth => "tls_client_auth",
+        TokenEndpointAuthMethod::SelfSignedTlsClientAuth => "self_signed_tls_client_auth",
+        TokenEndpointAuthMethod::None => "none",
+    }
+}

@@ -1,0 +1,19 @@
+//! oidc-gateway: a Kong-compatible data plane on Pingora; this is the module map.
+#![forbid(unsafe_code)]
+
+pub mod background;
+pub mod cli;
+pub mod config;
+pub mod logging;
+pub mod oidc;
+pub mod plugin;
+pub mod proxy;
+pub mod respond;
+pub mod router;
+pub mod server;
+pub mod server_config;
+pub mod snapshot;
+pub mod upstream_request;
+
+/// `Server` header of the gateway's own responses.
+pub const SERVER_NAME: &str = concat!("oidc-gateway/", env!("CARGO_PKG_VERSION"));

@@ -1,0 +1,126 @@
+//! The process logger: env_logger behind a filter that scrubs credentials from every line.
+//!
+//! Whatever a library logs (Pingora's debug dumps of headers and bodies included), tokens,
+//! Basic/Bearer credentials and `client_secret` values are replaced before the line is
+//! written. Pingora's and the HTTP client's chatty levels are also capped at `info`.
+
+use std::borrow::Cow;
+use std::sync::OnceLock;
+
+use log::{Log, Metadata, Record};
+use regex::Regex;
+
+/// Crates whose debug output dumps requests; never below `info`.
+const CAPPED_CRATES: [&str; 7] = [
+    "pingora_core",
+    "pingora_proxy",
+    "pingora_http",
+    "pingora_pool",
+    "hyper",
+    "h2",
+    "reqwest",
+];
+
+struct RedactingLogger {
+    inner: env_logger::Logger,
+}
+
+impl Log for RedactingLogger {
+    fn enabled(&self, metadata: &Metadata<'_>) -> bool {
+        self.inner.enabled(metadata)
+    }
+
+    fn log(&self, record: &Record<'_>) {
+        if !self.inner.enabled(record.metadata()) {
+            return;
+        }
+        let line = record.args().to_string();
+        let scrubbed = scrub(&line);
+        self.inner.log(
+            &Record::builder()
+                .metadata(record.metadata().clone())
+                .args(format_args!("{scrubbed}"))
+                .module_path(record.module_path())
+                .file(record.file())
+                .line(record.line())
+                .build(),
+        );
+    }
+
+    fn flush(&self) {
+        self.inner.flush();
+    }
+}
+
+/// Installs the logger; `RUST_LOG` chooses levels (default `info`).
+pub fn init() {
+    let env = || env_logger::Env::default().default_filter_or("info");
+    let requested = env_logger::Builder::from_env(env()).build().filter();
+    let mut builder = env_logger::Builder::from_env(env());
+    for name in CAPPED_CRATES {
+        builder.filter_module(name, requested.min(log::LevelFilter::Info));
+    }
+    let inner = builder.build();
+    let max = inner.filter();
+    if log::set_boxed_logger(Box::new(RedactingLogger { inner })).is_ok() {
+        log::set_max_level(max);
+    }
+}
+
+fn patterns() -> &'static [(Regex, &'static str)] {
+    static PATTERNS: OnceLock<Vec<(Regex, &'static str)>> = OnceLock::new();
+    PATTERNS.get_or_init(|| {
+        [
+            (
+                r"(?i)\b(basic|bearer)\s+[A-Za-z0-9+/=._~-]+",
+                "$1 [redacted]",
+            ),
+            (
+                r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*(\.[A-Za-z0-9_-]*)?",
+                "[token]",
+            ),
+            (
+                r"(?i)(client_secret|access_token|password)=[^&\s\x22']*",
+                "$1=[redacted]",
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(pattern, replacement)| Regex::new(pattern).ok().map(|re| (re, replacement)))
+        .collect()
+    })
+}
+
+/// `line` with every credential-looking part replaced.
+pub fn scrub(line: &str) -> Cow<'_, str> {
+    let mut out = Cow::Borrowed(line);
+    for (pattern, replacement) in patterns() {
+        if let Cow::Owned(replaced) = pattern.replace_all(&out, *replacement) {
+            out = Cow::Owned(replaced);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_are_scrubbed() {
+        let line = r#"headers: {"authorization": "Basic a29uZ19pZDpzZWNyZXQ=", "x": "Bearer eyJhbGc.eyJzdWIi.c2ln"} uri: /get?client_secret=hunter2&a=1"#;
+        let scrubbed = scrub(line);
+        assert!(!scrubbed.contains("a29uZ19pZDpzZWNyZXQ"), "{scrubbed}");
+        assert!(!scrubbed.contains("eyJ"), "{scrubbed}");
+        assert!(!scrubbed.contains("hunter2"), "{scrubbed}");
+        assert!(scrubbed.contains("a=1"));
+        assert_eq!(scrub("plain line"), "plain line");
+    }
+
+    #[test]
+    fn bare_jwts_are_scrubbed() {
+        assert_eq!(
+            scrub("token eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJ4In0.sig-_x end"),
+            "token [token] end"
+        );
+    }
+}

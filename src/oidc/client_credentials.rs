@@ -1,0 +1,297 @@
+//! The client_credentials flow: credentials in, a verified (usually cached) token out.
+//!
+//! A cache hit costs a keyed hash and a lookup. A miss makes one IdP call per credential key,
+//! however many requests wait for it, and verifies the new token once. A token nearing its
+//! end is refreshed in the background while callers keep using it.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use http::HeaderValue;
+
+use super::cache_key::CacheKeyer;
+use super::flow_error::FlowError;
+use super::idp_error::IdpError;
+use super::jwt::{self, Expectations, JwtError};
+use super::provider::Provider;
+use super::secret::ClientCredentials;
+use super::token_cache::{freshness, CacheLimits, CachedToken, Lookup, Slot, TokenCache};
+use super::token_endpoint::{request_token, GrantSettings};
+use crate::config::openid_connect::TokenEndpointAuthMethod;
+
+/// Settings of the flow, from the plugin config.
+#[derive(Debug, Clone)]
+pub struct FlowSettings {
+    pub auth_method: TokenEndpointAuthMethod,
+    pub scopes: Vec<String>,
+    pub timeout: Duration,
+    pub leeway_seconds: i64,
+    pub cache_tokens: bool,
+    pub default_ttl: Duration,
+    pub ttl_min: Option<Duration>,
+    pub ttl_max: Option<Duration>,
+    pub negative_ttl: Duration,
+    /// Scheme put before the token upstream (`Bearer`), or none for the bare token.
+    pub upstream_scheme: Option<String>,
+    pub consumer_claims: Vec<String>,
+    pub cache_limits: CacheLimits,
+}
+
+/// A moment, on both clocks the flow needs.
+#[derive(Debug, Clone, Copy)]
+pub struct Now {
+    pub monotonic: Instant,
+    pub unix_seconds: i64,
+}
+
+impl Now {
+    pub fn current() -> Self {
+        let unix_seconds = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        Self {
+            monotonic: Instant::now(),
+            unix_seconds,
+        }
+    }
+}
+
+/// Back-off after a failed background refresh.
+const REFRESH_RETRY_AFTER: Duration = Duration::from_secs(2);
+
+/// The flow for one plugin configuration.
+pub struct ClientCredentialsFlow {
+    settings: FlowSettings,
+    provider: Arc<Provider>,
+    keyer: CacheKeyer,
+    cache: TokenCache,
+}
+
+impl ClientCredentialsFlow {
+    pub fn new(settings: FlowSettings, provider: Arc<Provider>, salt: Option<&str>) -> Self {
+        Self {
+            cache: TokenCache::new(settings.cache_limits),
+            keyer: CacheKeyer::new(salt),
+            settings,
+            provider,
+        }
+    }
+
+    pub fn provider(&self) -> &Arc<Provider> {
+        &self.provider
+    }
+
+    pub fn cache(&self) -> &TokenCache {
+        &self.cache
+    }
+
+    /// A verified token for `credentials`, from the cache when possible.
+    pub async fn token(
+        self: &Arc<Self>,
+        credentials: &ClientCredentials,
+        now: Now,
+    ) -> Result<Arc<CachedToken>, FlowError> {
+        if !self.settings.cache_tokens {
+            return self.fetch_and_verify(credentials, now).await.map(Arc::new);
+        }
+        let key = self.keyer.key(self.provider.issuer(), credentials);
+        let slot = self.cache.slot(key, now.monotonic);
+        match self.usable(&slot, now) {
+            Lookup::Fresh(token) => Ok(token),
+            Lookup::Stale(token) => {
+                self.start_background_refresh(slot, credentials, now);
+                Ok(token)
+            }
+            Lookup::Rejected => Err(FlowError::Rejected),
+            Lookup::Missing => self.fetch_single_flight(&slot, credentials, now).await,
+        }
+    }
+
+    /// The slot's lookup, with a token whose signing key left the key set treated as missing.
+    fn usable(&self, slot: &Slot, now: Now) -> Lookup {
+        let lookup = slot.lookup(now.monotonic);
+        let (Lookup::Fresh(token) | Lookup::Stale(token)) = &lookup else {
+            return lookup;
+        };
+        let generation = self.provider.keys_generation();
+        if token.confirmed_keys_generation.load(Ordering::Relaxed) == generation {
+            return lookup;
+        }
+        let still_trusted = match &token.kid {
+            Some(kid) => self.provider.keys().contains_kid(kid),
+            None => !self.provider.keys().is_empty(),
+        };
+        if still_trusted {
+            token
+                .confirmed_keys_generation
+                .store(generation, Ordering::Relaxed);
+            lookup
+        } else {
+            slot.forget();
+            Lookup::Missing
+        }
+    }
+
+    async fn fetch_single_flight(
+        &self,
+        slot: &Slot,
+        credentials: &ClientCredentials,
+        now: Now,
+    ) -> Result<Arc<CachedToken>, FlowError> {
+        let generation_seen = slot.fetch_generation.load(Ordering::Acquire);
+        let mut record = slot.fetch.lock().await;
+        let now = Now {
+            monotonic: Instant::now().max(now.monotonic),
+            ..now
+        };
+        match self.usable(slot, now) {
+            Lookup::Fresh(token) | Lookup::Stale(token) => return Ok(token),
+            Lookup::Rejected => return Err(FlowError::Rejected),
+            Lookup::Missing => {}
+        }
+        if record.generation != generation_seen {
+            if let Some(failure) = &record.last_failure {
+                return Err(failure.clone());
+            }
+        }
+        let result = self.fetch_and_verify(credentials, now).await;
+        record.generation += 1;
+        slot.fetch_generation
+            .store(record.generation, Ordering::Release);
+        match result {
+            Ok(token) => {
+                let token = Arc::new(token);
+                slot.store(token.clone());
+                record.last_failure = None;
+                Ok(token)
+            }
+            Err(error) => {
+                if error == FlowError::Rejected {
+                    slot.reject(now.monotonic + self.settings.negative_ttl);
+                }
+                record.last_failure = Some(error.clone());
+                Err(error)
+            }
+        }
+    }
+
+    fn start_background_refresh(
+        self: &Arc<Self>,
+        slot: Arc<Slot>,
+        credentials: &ClientCredentials,
+        now: Now,
+    ) {
+        if !slot.refresh_allowed(now.monotonic) || slot.refreshing.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let flow = self.clone();
+        let credentials = credentials.clone();
+        tokio::spawn(async move {
+            let now = Now::current();
+            let outcome = {
+                let _single_flight = slot.fetch.lock().await;
+                flow.fetch_and_verify(&credentials, now).await
+            };
+            match outcome {
+                Ok(token) => slot.store(Arc::new(token)),
+                Err(FlowError::Rejected) => slot.reject(now.monotonic + flow.settings.negative_ttl),
+                Err(error) => {
+                    log::warn!("background token refresh failed: {error}");
+                    slot.back_off(now.monotonic + REFRESH_RETRY_AFTER);
+                }
+            }
+            slot.refreshing.store(false, Ordering::Release);
+        });
+    }
+
+    /// One IdP call and one verification.
+    async fn fetch_and_verify(
+        &self,
+        credentials: &ClientCredentials,
+        now: Now,
+    ) -> Result<CachedToken, FlowError> {
+        let endpoint = self
+            .provider
+            .token_endpoint()
+            .await
+            .map_err(FlowError::IdpUnavailable)?;
+        let grant = GrantSettings {
+            auth_method: self.settings.auth_method,
+            scopes: &self.settings.scopes,
+            timeout: self.settings.timeout,
+        };
+        let response =
+            match request_token(self.provider_client(), &endpoint, credentials, &grant).await {
+                Ok(response) => response,
+                Err(IdpError::Rejected { status }) => {
+                    log::info!("token endpoint rejected client credentials (status {status})");
+                    return Err(FlowError::Rejected);
+                }
+                Err(error) => return Err(FlowError::IdpUnavailable(error)),
+            };
+        let verified = self.verify(&response.access_token, now).await?;
+        let lifetime = self.lifetime(verified.expires_at, response.expires_in, now);
+        let (stale_at, expires_at) = freshness(now.monotonic, lifetime);
+        let upstream_value = match &self.settings.upstream_scheme {
+            Some(scheme) => HeaderValue::try_from(format!("{scheme} {}", response.access_token)),
+            None => HeaderValue::try_from(response.access_token),
+        }
+        .map_err(|_| FlowError::InvalidToken(JwtError::Malformed))?;
+        Ok(CachedToken {
+            upstream_value,
+            kid: verified.kid.map(String::into_boxed_str),
+            consumer_claim_values: verified.claim_values,
+            stale_at,
+            expires_at,
+            confirmed_keys_generation: AtomicU64::new(self.provider.keys_generation()),
+        })
+    }
+
+    fn provider_client(&self) -> &reqwest::Client {
+        self.provider.client()
+    }
+
+    async fn verify(&self, token: &str, now: Now) -> Result<jwt::VerifiedToken, FlowError> {
+        let expect = Expectations {
+            issuer: self.provider.issuer(),
+            leeway_seconds: self.settings.leeway_seconds,
+        };
+        let claims = &self.settings.consumer_claims;
+        let keys = self.provider.keys();
+        match jwt::verify(token, &keys, &expect, now.unix_seconds, claims) {
+            Err(JwtError::UnknownKey(_)) => {}
+            other => return other.map_err(FlowError::InvalidToken),
+        }
+        let refreshed = self
+            .provider
+            .refresh_for_unknown_kid()
+            .await
+            .map_err(FlowError::IdpUnavailable)?;
+        jwt::verify(token, &refreshed, &expect, now.unix_seconds, claims)
+            .map_err(FlowError::InvalidToken)
+    }
+
+    /// How long to cache a token: its `exp` (or `expires_in`, or the default TTL), clamped.
+    fn lifetime(&self, exp: i64, expires_in: Option<u64>, now: Now) -> Duration {
+        let from_exp = Duration::from_secs(exp.saturating_sub(now.unix_seconds).max(0) as u64);
+        let mut lifetime = match expires_in {
+            Some(seconds) => from_exp.min(Duration::from_secs(seconds)),
+            None => from_exp,
+        };
+        if lifetime.is_zero() {
+            lifetime = self.settings.default_ttl;
+        }
+        if let Some(max) = self.settings.ttl_max {
+            lifetime = lifetime.min(max);
+        }
+        if let Some(min) = self.settings.ttl_min {
+            lifetime = lifetime.max(min);
+        }
+        if !from_exp.is_zero() {
+            lifetime = lifetime.min(from_exp);
+        }
+        lifetime
+    }
+}

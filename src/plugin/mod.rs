@@ -1,0 +1,5 @@
+//! Kong plugins: one file per plugin, plus the registry that keeps their state across reloads.
+
+pub mod openid_connect;
+pub mod registry;
+pub mod settings;

@@ -1,0 +1,275 @@
+//! The Pingora `ProxyHttp` implementation: thin glue between phases and the modules that
+//! route, authenticate, rewrite and answer.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use async_trait::async_trait;
+use pingora::http::{RequestHeader, ResponseHeader};
+use pingora::upstreams::peer::HttpPeer;
+use pingora::{Error, ErrorType, Result};
+use pingora_proxy::{FailToProxy, ProxyHttp, Session};
+
+use crate::plugin::openid_connect::{Authenticated, OpenIdConnectPlugin};
+use crate::respond::ErrorResponse;
+use crate::snapshot::{Snapshot, SnapshotStore};
+use crate::upstream_request::{forwarded_for, service_host_header, upstream_path};
+
+/// Headers a client may not forge on a route that authenticates consumers.
+const CONSUMER_HEADERS: [&str; 5] = [
+    "x-consumer-id",
+    "x-consumer-username",
+    "x-consumer-custom-id",
+    "x-credential-identifier",
+    "x-anonymous-consumer",
+];
+
+/// Per-request state: the pinned snapshot and what the phases learned.
+pub struct RequestContext {
+    snapshot: Arc<Snapshot>,
+    started: Instant,
+    route: Option<usize>,
+    matched_path_len: usize,
+    /// The plugin that authenticated the request, and what it found.
+    auth: Option<(Arc<OpenIdConnectPlugin>, Authenticated)>,
+    /// Status the gateway answered by itself, for the access log.
+    answered: Option<u16>,
+}
+
+/// The gateway's proxy service.
+pub struct Gateway {
+    store: Arc<SnapshotStore>,
+}
+
+impl Gateway {
+    pub fn new(store: Arc<SnapshotStore>) -> Self {
+        Self { store }
+    }
+}
+
+#[async_trait]
+impl ProxyHttp for Gateway {
+    type CTX = RequestContext;
+
+    fn new_ctx(&self) -> RequestContext {
+        RequestContext {
+            snapshot: self.store.current(),
+            started: Instant::now(),
+            route: None,
+            matched_path_len: 0,
+            auth: None,
+            answered: None,
+        }
+    }
+
+    async fn request_filter(
+        &self,
+        session: &mut Session,
+        ctx: &mut RequestContext,
+    ) -> Result<bool> {
+        let found = {
+            let request = session.req_header();
+            let host = request
+                .headers
+                .get(http::header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .or_else(|| request.uri.host());
+            ctx.snapshot
+                .config
+                .router
+                .find(request.method.as_str(), host, request.uri.path())
+        };
+        let Some(found) = found else {
+            return answer(session, ctx, ErrorResponse::no_route()).await;
+        };
+        ctx.route = Some(found.route);
+        ctx.matched_path_len = found.matched_path_len;
+        let plugin = ctx
+            .snapshot
+            .openid_connect
+            .get(found.route)
+            .cloned()
+            .flatten();
+        if let Some(plugin) = plugin {
+            match plugin.access(session, &ctx.snapshot.config.consumers).await {
+                Ok(auth) => ctx.auth = Some((plugin, auth)),
+                Err(response) => return answer(session, ctx, response).await,
+            }
+        }
+        Ok(false)
+    }
+
+    async fn upstream_peer(
+        &self,
+        _session: &mut Session,
+        ctx: &mut RequestContext,
+    ) -> Result<Box<HttpPeer>> {
+        let service = ctx
+            .route
+            .and_then(|r| ctx.snapshot.config.routes.get(r))
+            .and_then(|route| ctx.snapshot.config.services.get(route.service))
+            .ok_or_else(|| Error::new(ErrorType::InternalError))?;
+        let mut peer = HttpPeer::new(service.address, false, String::new());
+        peer.options.connection_timeout = Some(service.connect_timeout);
+        peer.options.read_timeout = Some(service.read_timeout);
+        peer.options.write_timeout = Some(service.write_timeout);
+        Ok(Box::new(peer))
+    }
+
+    async fn upstream_request_filter(
+        &self,
+        session: &mut Session,
+        upstream: &mut RequestHeader,
+        ctx: &mut RequestContext,
+    ) -> Result<()> {
+        let snapshot = &ctx.snapshot;
+        let Some(route) = ctx.route.and_then(|r| snapshot.config.routes.get(r)) else {
+            return Err(Error::new(ErrorType::InternalError));
+        };
+        let Some(service) = snapshot.config.services.get(route.service) else {
+            return Err(Error::new(ErrorType::InternalError));
+        };
+        let path = upstream_path(
+            session.req_header().uri.path(),
+            session.req_header().uri.query(),
+            ctx.matched_path_len,
+            route.strip_path,
+            service.path.as_deref(),
+        );
+        let uri = http::Uri::try_from(path).map_err(|_| Error::new(ErrorType::InternalError))?;
+        upstream.set_uri(uri);
+
+        let original_host = session
+            .req_header()
+            .headers
+            .get(http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .map(str::to_owned);
+        if !route.preserve_host {
+            upstream.insert_header(
+                http::header::HOST,
+                service_host_header(&service.host, service.port, &service.protocol),
+            )?;
+        }
+        let client = session
+            .client_addr()
+            .and_then(|a| a.as_inet())
+            .map(|a| a.ip().to_string());
+        if let Some(client) = client {
+            let previous = upstream
+                .headers
+                .get("x-forwarded-for")
+                .and_then(|h| h.to_str().ok())
+                .map(str::to_owned);
+            upstream.insert_header(
+                "x-forwarded-for",
+                forwarded_for(previous.as_deref(), &client),
+            )?;
+            upstream.insert_header("x-real-ip", client)?;
+        }
+        upstream.insert_header("x-forwarded-proto", "http")?;
+        if let Some(host) = original_host {
+            upstream.insert_header("x-forwarded-host", host)?;
+        }
+        upstream.append_header(http::header::VIA, VIA)?;
+
+        if let Some((plugin, auth)) = &ctx.auth {
+            for name in CONSUMER_HEADERS {
+                upstream.remove_header(name);
+            }
+            plugin.rewrite_upstream(auth, upstream)?;
+        }
+        Ok(())
+    }
+
+    async fn response_filter(
+        &self,
+        _session: &mut Session,
+        response: &mut ResponseHeader,
+        _ctx: &mut RequestContext,
+    ) -> Result<()> {
+        response.append_header(http::header::VIA, VIA)?;
+        Ok(())
+    }
+
+    async fn fail_to_proxy(
+        &self,
+        session: &mut Session,
+        error: &Error,
+        ctx: &mut RequestContext,
+    ) -> FailToProxy {
+        let response = match error.etype() {
+            ErrorType::ConnectTimedout | ErrorType::ReadTimedout | ErrorType::WriteTimedout => {
+                ErrorResponse::upstream_timeout()
+            }
+            ErrorType::HTTPStatus(_) | ErrorType::InternalError => ErrorResponse::internal(),
+            _ => match error.esource() {
+                pingora::ErrorSource::Downstream => {
+                    return FailToProxy {
+                        error_code: 0,
+                        can_reuse_downstream: false,
+                    }
+                }
+                _ => ErrorResponse::upstream_invalid(),
+            },
+        };
+        let status = response.status;
+        ctx.answered = Some(status);
+        if let Err(write_error) = response.send(session).await {
+            log::debug!("could not send the error response: {write_error}");
+        }
+        FailToProxy {
+            error_code: status,
+            can_reuse_downstream: false,
+        }
+    }
+
+    async fn logging(
+        &self,
+        session: &mut Session,
+        _error: Option<&Error>,
+        ctx: &mut RequestContext,
+    ) {
+        let status = session
+            .response_written()
+            .map(|r| r.status.as_u16())
+            .or(ctx.answered)
+            .unwrap_or(0);
+        let route = ctx
+            .route
+            .and_then(|r| ctx.snapshot.config.routes.get(r))
+            .map(|r| r.name.as_deref().unwrap_or(r.id.as_str()))
+            .unwrap_or("-");
+        let consumer = ctx
+            .auth
+            .as_ref()
+            .and_then(|(_, auth)| auth.consumer.as_ref())
+            .and_then(|c| c.username.as_deref())
+            .unwrap_or("-");
+        let request = session.req_header();
+        log::info!(
+            target: "access",
+            "{} {} route={} consumer={} status={} latency_ms={}",
+            request.method,
+            request.uri.path(),
+            route,
+            consumer,
+            status,
+            ctx.started.elapsed().as_millis()
+        );
+    }
+}
+
+/// `Via` value added upstream and downstream.
+const VIA: &str = concat!("1.1 oidc-gateway/", env!("CARGO_PKG_VERSION"));
+
+/// Sends `response` and ends the request.
+async fn answer(
+    session: &mut Session,
+    ctx: &mut RequestContext,
+    response: ErrorResponse,
+) -> Result<bool> {
+    ctx.answered = Some(response.status);
+    response.send(session).await?;
+    Ok(true)
+}

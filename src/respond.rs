@@ -1,0 +1,130 @@
+//! The one place an error becomes a status, headers and a Kong-shaped JSON body.
+
+use std::borrow::Cow;
+
+use bytes::Bytes;
+use pingora::http::ResponseHeader;
+use pingora_proxy::Session;
+
+/// A response the gateway answers by itself instead of proxying.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorResponse {
+    pub status: u16,
+    pub message: Cow<'static, str>,
+    /// Value of `WWW-Authenticate`, for 401s.
+    pub www_authenticate: Option<String>,
+}
+
+impl ErrorResponse {
+    fn new(status: u16, message: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+            www_authenticate: None,
+        }
+    }
+
+    /// 401 with `WWW-Authenticate: Bearer realm="<issuer host>"`.
+    pub fn unauthorized(message: impl Into<Cow<'static, str>>, realm: &str) -> Self {
+        Self {
+            www_authenticate: Some(format!("Bearer realm=\"{realm}\"")),
+            ..Self::new(401, message)
+        }
+    }
+
+    pub fn forbidden(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(403, message)
+    }
+
+    pub fn no_route() -> Self {
+        Self::new(404, "no Route matched with those values")
+    }
+
+    /// The IdP could not be used (our deviation from Kong's 401).
+    pub fn identity_provider_unavailable() -> Self {
+        Self::new(
+            502,
+            "An invalid response was received from the identity provider",
+        )
+    }
+
+    pub fn identity_provider_timeout() -> Self {
+        Self::new(504, "The identity provider is timing out")
+    }
+
+    pub fn upstream_invalid() -> Self {
+        Self::new(
+            502,
+            "An invalid response was received from the upstream server",
+        )
+    }
+
+    pub fn upstream_unavailable() -> Self {
+        Self::new(503, "name resolution failed")
+    }
+
+    pub fn upstream_timeout() -> Self {
+        Self::new(504, "The upstream server is timing out")
+    }
+
+    pub fn internal() -> Self {
+        Self::new(500, "An unexpected error occurred")
+    }
+
+    /// `{"message":"..."}`.
+    pub fn body(&self) -> Bytes {
+        let body = serde_json::json!({ "message": self.message });
+        Bytes::from(format!("{body}\n"))
+    }
+
+    fn header(&self, body_len: usize) -> pingora::Result<ResponseHeader> {
+        let mut header = ResponseHeader::build(self.status, Some(4))?;
+        header.insert_header(
+            http::header::CONTENT_TYPE,
+            "application/json; charset=utf-8",
+        )?;
+        header.insert_header(http::header::CONTENT_LENGTH, body_len.to_string())?;
+        if let Some(challenge) = &self.www_authenticate {
+            header.insert_header(http::header::WWW_AUTHENTICATE, challenge.as_str())?;
+        }
+        header.insert_header(http::header::SERVER, crate::SERVER_NAME)?;
+        Ok(header)
+    }
+
+    /// Writes the whole response to the client.
+    pub async fn send(&self, session: &mut Session) -> pingora::Result<()> {
+        let body = self.body();
+        let header = self.header(body.len())?;
+        let head_only = session.req_header().method == http::Method::HEAD;
+        session
+            .write_response_header(Box::new(header), head_only)
+            .await?;
+        if !head_only {
+            session.write_response_body(Some(body), true).await?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_are_kong_shaped() {
+        assert_eq!(
+            ErrorResponse::no_route().body(),
+            "{\"message\":\"no Route matched with those values\"}\n"
+        );
+        let unauthorized = ErrorResponse::unauthorized("Unauthorized", "idp.example");
+        assert_eq!(unauthorized.status, 401);
+        assert_eq!(
+            unauthorized.www_authenticate.as_deref(),
+            Some("Bearer realm=\"idp.example\"")
+        );
+        assert_eq!(
+            ErrorResponse::forbidden("No \"way\"").body(),
+            "{\"message\":\"No \\\"way\\\"\"}\n"
+        );
+    }
+}

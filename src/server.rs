@@ -1,0 +1,72 @@
+//! Builds and runs the Pingora server: config check, proxy service, background refresher.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use pingora::server::configuration::Opt;
+use pingora::server::Server;
+use pingora::services::background::background_service;
+
+use crate::background::Refresher;
+use crate::cli::Cli;
+use crate::config::load_declarative_file;
+use crate::plugin::registry::PluginRegistry;
+use crate::proxy::Gateway;
+use crate::server_config;
+use crate::snapshot::{Snapshot, SnapshotStore};
+
+/// Runs the gateway (never returns while serving), or only checks the config with `-t`.
+pub fn run(cli: Cli) -> Result<ExitCode, String> {
+    let startup = server_config::load(&cli)?;
+    let compiled = match load_declarative_file(&startup.declarative_config) {
+        Ok(compiled) => compiled,
+        Err(errors) => {
+            for error in &errors.0 {
+                eprintln!("{error}");
+            }
+            if cli.test {
+                return Ok(ExitCode::from(1));
+            }
+            return Err(format!(
+                "{}: {} configuration error(s)",
+                startup.declarative_config.display(),
+                errors.0.len()
+            ));
+        }
+    };
+    if cli.test {
+        println!("ok");
+        return Ok(ExitCode::SUCCESS);
+    }
+
+    let registry = Arc::new(
+        PluginRegistry::new(startup.plugin_settings.clone())
+            .map_err(|e| format!("cannot build the IdP client: {e}"))?,
+    );
+    let store = Arc::new(SnapshotStore::new(Snapshot::build(compiled, &registry)));
+
+    let opt = Opt {
+        upgrade: cli.upgrade,
+        daemon: cli.daemon,
+        nocapture: false,
+        test: false,
+        conf: None,
+    };
+    let mut server = Server::new_with_opt_and_conf(opt, startup.server);
+    server.bootstrap();
+
+    let mut proxy = pingora_proxy::http_proxy_service(&server.configuration, Gateway::new(store));
+    for address in &startup.proxy_listen {
+        proxy.add_tcp(address);
+    }
+    server.add_service(proxy);
+    server.add_service(background_service(
+        "oidc refresher",
+        Refresher::new(registry),
+    ));
+    log::info!(
+        "oidc-gateway listening on {}",
+        startup.proxy_listen.join(", ")
+    );
+    server.run_forever()
+}

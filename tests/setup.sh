@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+#! Installs what the end-to-end tests and the demo need (apt build tools, the IdP's npm packages, the httpbin venv); idempotent.
+#
+# Usage: bash tests/setup.sh      (as root, non-interactive; a second run skips what is done)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+IDP_DIR="$ROOT/tests/idp"
+VENV="$ROOT/tests/.venv"
+REQS="$ROOT/tests/httpbin/requirements.txt"
+
+say() { printf 'setup: %s\n' "$*"; }
+
+# --- Debian packages -------------------------------------------------------------------------
+need_apt=()
+command -v cmake >/dev/null 2>&1 || need_apt+=(cmake)      # pingora-core builds zlib-ng with it
+command -v curl >/dev/null 2>&1 || need_apt+=(curl)        # demo.sh
+command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
+python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need_apt+=(python3-venv)
+command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
+command -v npm >/dev/null 2>&1 || need_apt+=(npm)
+if ((${#need_apt[@]})); then
+  say "apt-get install ${need_apt[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q "${need_apt[@]}"
+else
+  say "apt packages present (cmake curl python3-venv node npm)"
+fi
+
+# --- the IdP (npm oidc-provider) -------------------------------------------------------------
+stamp_idp="$IDP_DIR/node_modules/.setup-stamp"
+lock_sum="$(sha256sum "$IDP_DIR/package-lock.json" | cut -d' ' -f1)"
+if [[ -f "$stamp_idp" && "$(cat "$stamp_idp")" == "$lock_sum" ]]; then
+  say "tests/idp/node_modules up to date"
+else
+  say "npm ci in tests/idp"
+  (cd "$IDP_DIR" && npm ci --no-audit --no-fund --loglevel=error)
+  printf '%s' "$lock_sum" >"$stamp_idp"
+fi
+
+# --- httpbin venv ----------------------------------------------------------------------------
+stamp_venv="$VENV/.setup-stamp"
+reqs_sum="$(sha256sum "$REQS" | cut -d' ' -f1)"
+if [[ -x "$VENV/bin/gunicorn" && -f "$stamp_venv" && "$(cat "$stamp_venv")" == "$reqs_sum" ]]; then
+  say "tests/.venv up to date"
+else
+  if [[ ! -x "$VENV/bin/python" ]]; then
+    say "python3 -m venv tests/.venv"
+    python3 -m venv "$VENV"
+  fi
+  say "pip install -r tests/httpbin/requirements.txt"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$REQS"
+  printf '%s' "$reqs_sum" >"$stamp_venv"
+fi
+
+say "done"
