@@ -19,7 +19,7 @@ pub struct GatewaySection {
     /// Proxy listen addresses, e.g. `0.0.0.0:8000`.
     #[serde(default)]
     pub proxy_listen: Vec<String>,
-    /// Path of the Kong declarative config.
+    /// Path of the Kong declarative config; relative to the folder of the file it is in.
     #[serde(default)]
     pub declarative_config: Option<PathBuf>,
     /// Most cached credentials per openid-connect plugin instance.
@@ -65,10 +65,14 @@ pub fn load(cli: &Cli) -> Result<StartupConfig, String> {
     } else {
         cli.proxy_listen.clone()
     };
+    let from_file = section.declarative_config.as_ref().map(|path| {
+        let folder = cli.conf.as_deref().and_then(Path::parent).unwrap_or(Path::new(""));
+        folder.join(path)
+    });
     let declarative_config = cli
         .declarative_config
         .clone()
-        .or_else(|| section.declarative_config.clone())
+        .or(from_file)
         .ok_or("no declarative config: pass --declarative-config FILE or set gateway.declarative_config")?;
     Ok(StartupConfig {
         server,

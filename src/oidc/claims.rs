@@ -9,6 +9,10 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+/// A claim is present with a JSON type other than the one asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WrongType;
+
 /// The top-level members of a JSON object, in order, each name at most once.
 pub struct RawClaims<'a> {
     members: Vec<(Cow<'a, str>, &'a RawValue)>,
@@ -27,17 +31,17 @@ impl<'a> RawClaims<'a> {
     }
 
     /// A string claim; `Err` when present with another JSON type.
-    pub fn string(&self, name: &str) -> Result<Option<String>, ()> {
+    pub fn string(&self, name: &str) -> Result<Option<String>, WrongType> {
         match self.get(name) {
             None => Ok(None),
             Some(raw) => serde_json::from_str::<String>(raw.get())
                 .map(Some)
-                .map_err(|_| ()),
+                .map_err(|_| WrongType),
         }
     }
 
     /// A NumericDate claim in whole seconds; `Err` when present but not a number.
-    pub fn seconds(&self, name: &str) -> Result<Option<i64>, ()> {
+    pub fn seconds(&self, name: &str) -> Result<Option<i64>, WrongType> {
         match self.get(name) {
             None => Ok(None),
             Some(raw) => match serde_json::from_str::<serde_json::Number>(raw.get()) {
@@ -45,8 +49,8 @@ impl<'a> RawClaims<'a> {
                     .as_i64()
                     .or_else(|| number.as_f64().map(|f| f as i64))
                     .map(Some)
-                    .ok_or(()),
-                Err(_) => Err(()),
+                    .ok_or(WrongType),
+                Err(_) => Err(WrongType),
             },
         }
     }
@@ -112,7 +116,7 @@ mod tests {
         assert_eq!(claims.seconds("exp"), Ok(Some(12)));
         assert_eq!(claims.seconds("nbf"), Ok(Some(3)));
         assert_eq!(claims.seconds("iat"), Ok(None));
-        assert_eq!(claims.string("exp"), Err(()));
+        assert_eq!(claims.string("exp"), Err(WrongType));
         assert_eq!(claims.reference_values("client_id"), vec!["x"]);
         assert_eq!(claims.reference_values("groups"), vec!["g", "h"]);
     }

@@ -96,9 +96,8 @@ impl ClientCredentialsFlow {
         if !self.settings.cache_tokens {
             return self.fetch_and_verify(credentials, now).await.map(Arc::new);
         }
-        let key = self.keyer.key(self.provider.issuer(), credentials);
-        let slot = self.cache.slot(key, now.monotonic);
-        match self.usable(&slot, now) {
+        let (slot, lookup) = self.lookup(credentials, now);
+        match lookup {
             Lookup::Fresh(token) => Ok(token),
             Lookup::Stale(token) => {
                 self.start_background_refresh(slot, credentials, now);
@@ -107,6 +106,21 @@ impl ClientCredentialsFlow {
             Lookup::Rejected => Err(FlowError::Rejected),
             Lookup::Missing => self.fetch_single_flight(&slot, credentials, now).await,
         }
+    }
+
+    /// The cache slot of `credentials` and what it holds now: the whole cache-hit path.
+    pub fn lookup(&self, credentials: &ClientCredentials, now: Now) -> (Arc<Slot>, Lookup) {
+        let key = self.keyer.key(self.provider.issuer(), credentials);
+        let slot = self.cache.slot(key, now.monotonic);
+        let lookup = self.usable(&slot, now);
+        (slot, lookup)
+    }
+
+    /// TEST AND BENCHMARK ONLY: puts `token` in the cache for `credentials` without an IdP.
+    #[doc(hidden)]
+    pub fn insert_for_tests(&self, credentials: &ClientCredentials, token: CachedToken, now: Now) {
+        let key = self.keyer.key(self.provider.issuer(), credentials);
+        self.cache.slot(key, now.monotonic).store(Arc::new(token));
     }
 
     /// The slot's lookup, with a token whose signing key left the key set treated as missing.

@@ -5,7 +5,7 @@
 
 use base64::Engine;
 
-use super::secret::{ClientCredentials, ClientSecret};
+use super::secret::ClientCredentials;
 
 /// Why presented credentials could not be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,10 +42,8 @@ pub fn from_authorization_header(
         .decode(encoded)
         .map_err(|_| CredentialsError::BadBase64)?;
     let decoded = String::from_utf8(decoded).map_err(|_| CredentialsError::BadCharacters)?;
-    let (id, secret) = decoded
-        .split_once(':')
-        .ok_or(CredentialsError::MissingColon)?;
-    checked(id.to_owned(), secret.to_owned()).map(Some)
+    let id_len = decoded.find(':').ok_or(CredentialsError::MissingColon)?;
+    checked(decoded, id_len).map(Some)
 }
 
 /// Credentials from `client_id` and `client_secret` in an `application/x-www-form-urlencoded`
@@ -66,29 +64,24 @@ pub fn from_form(form: &[u8]) -> Result<Option<ClientCredentials>, CredentialsEr
     }
     match (id, secret) {
         (None, None) => Ok(None),
-        (Some(id), Some(secret)) => checked(id, secret).map(Some),
+        (Some(id), Some(secret)) => {
+            let id_len = id.len();
+            checked(id + ":" + &secret, id_len).map(Some)
+        }
         _ => Err(CredentialsError::EmptyPart),
     }
 }
 
-fn checked(
-    client_id: String,
-    client_secret: String,
-) -> Result<ClientCredentials, CredentialsError> {
-    if client_id.is_empty() || client_secret.is_empty() {
+/// Credentials from `id:secret` (separator at `id_len`), both parts non-empty and free of
+/// control characters.
+fn checked(joined: String, id_len: usize) -> Result<ClientCredentials, CredentialsError> {
+    if id_len == 0 || joined.len() <= id_len + 1 {
         return Err(CredentialsError::EmptyPart);
     }
-    if client_id
-        .chars()
-        .chain(client_secret.chars())
-        .any(char::is_control)
-    {
+    if joined.chars().any(char::is_control) {
         return Err(CredentialsError::BadCharacters);
     }
-    Ok(ClientCredentials {
-        client_id,
-        client_secret: ClientSecret::new(client_secret),
-    })
+    ClientCredentials::from_joined(joined, id_len).ok_or(CredentialsError::EmptyPart)
 }
 
 /// The part after `Basic ` (scheme matched case-insensitively), if the value is Basic.
@@ -125,8 +118,8 @@ mod tests {
         let creds = from_authorization_header(&basic("kong_id:se:cr:et"))
             .unwrap()
             .unwrap();
-        assert_eq!(creds.client_id, "kong_id");
-        assert_eq!(creds.client_secret.expose(), "se:cr:et");
+        assert_eq!(creds.client_id(), "kong_id");
+        assert_eq!(creds.expose_secret(), "se:cr:et");
     }
 
     #[test]
@@ -175,8 +168,8 @@ mod tests {
         let creds = from_form(b"x=1&client_id=kong%5Fid&client_secret=a%2Bb+c")
             .unwrap()
             .unwrap();
-        assert_eq!(creds.client_id, "kong_id");
-        assert_eq!(creds.client_secret.expose(), "a+b c");
+        assert_eq!(creds.client_id(), "kong_id");
+        assert_eq!(creds.expose_secret(), "a+b c");
         assert_eq!(from_form(b"x=1").unwrap(), None);
         assert_eq!(from_form(b"client_id=a"), Err(CredentialsError::EmptyPart));
         assert_eq!(

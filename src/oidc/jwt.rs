@@ -126,18 +126,18 @@ fn check_standard_claims(
     match claims.string("iss") {
         Ok(Some(iss)) if iss == expect.issuer => {}
         Ok(_) => return Err(JwtError::BadIssuer),
-        Err(()) => return Err(JwtError::BadClaim("iss")),
+        Err(_) => return Err(JwtError::BadClaim("iss")),
     }
     let exp = claims
         .seconds("exp")
-        .map_err(|()| JwtError::BadClaim("exp"))?
+        .map_err(|_| JwtError::BadClaim("exp"))?
         .ok_or(JwtError::BadClaim("exp"))?;
     if now >= exp.saturating_add(leeway) {
         return Err(JwtError::Expired);
     }
     if let Some(nbf) = claims
         .seconds("nbf")
-        .map_err(|()| JwtError::BadClaim("nbf"))?
+        .map_err(|_| JwtError::BadClaim("nbf"))?
     {
         if now.saturating_add(leeway) < nbf {
             return Err(JwtError::NotYetValid);
@@ -145,7 +145,7 @@ fn check_standard_claims(
     }
     if let Some(iat) = claims
         .seconds("iat")
-        .map_err(|()| JwtError::BadClaim("iat"))?
+        .map_err(|_| JwtError::BadClaim("iat"))?
     {
         if now.saturating_add(leeway) < iat {
             return Err(JwtError::IssuedInFuture);

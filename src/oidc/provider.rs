@@ -48,7 +48,8 @@ pub struct Provider {
     keys: RwLock<Arc<KeySet>>,
     keys_generation: AtomicU64,
     keys_by_source: Mutex<HashMap<String, Arc<KeySet>>>,
-    last_refresh: Mutex<Option<Instant>>,
+    /// When the last refresh ran, and its failure if it failed.
+    last_refresh: Mutex<Option<(Instant, Option<IdpError>)>>,
     refresh_lock: tokio::sync::Mutex<()>,
 }
 
@@ -146,22 +147,35 @@ impl Provider {
     pub async fn refresh_for_unknown_kid(&self) -> Result<Arc<KeySet>, IdpError> {
         let generation_before = self.keys_generation();
         let _single_flight = self.refresh_lock.lock().await;
-        if self.keys_generation() != generation_before || !self.refetch_allowed() {
+        if self.keys_generation() != generation_before {
             return Ok(self.keys());
         }
-        self.refresh_locked().await?;
-        Ok(self.keys())
+        match self.recent_refresh() {
+            // Too soon to ask again: report what the last attempt found.
+            Some(Some(failure)) => Err(failure),
+            Some(None) => Ok(self.keys()),
+            None => {
+                self.refresh_locked().await?;
+                Ok(self.keys())
+            }
+        }
     }
 
-    fn refetch_allowed(&self) -> bool {
-        let last = self.last_refresh.lock().map(|last| *last).unwrap_or(None);
-        last.is_none_or(|at| at.elapsed() >= self.settings.min_refetch_interval)
+    /// The outcome of a refresh made within `min_refetch_interval`, if there was one.
+    fn recent_refresh(&self) -> Option<Option<IdpError>> {
+        let last = self.last_refresh.lock().ok()?.clone()?;
+        (last.0.elapsed() < self.settings.min_refetch_interval).then_some(last.1)
     }
 
     async fn refresh_locked(&self) -> Result<(), IdpError> {
+        let outcome = self.fetch_all_sources().await;
         if let Ok(mut last) = self.last_refresh.lock() {
-            *last = Some(Instant::now());
+            *last = Some((Instant::now(), outcome.as_ref().err().cloned()));
         }
+        outcome
+    }
+
+    async fn fetch_all_sources(&self) -> Result<(), IdpError> {
         let discovery = self.discover().await;
         let mut sources = self.settings.extra_jwks_uris.clone();
         if let Some(uri) = self

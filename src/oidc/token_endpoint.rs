@@ -45,17 +45,17 @@ pub fn request_body(credentials: &ClientCredentials, settings: &GrantSettings<'_
         form.append_pair("scope", &settings.scopes.join(" "));
     }
     if settings.auth_method == TokenEndpointAuthMethod::ClientSecretPost {
-        form.append_pair("client_id", &credentials.client_id);
-        form.append_pair("client_secret", credentials.client_secret.expose());
+        form.append_pair("client_id", credentials.client_id());
+        form.append_pair("client_secret", credentials.expose_secret());
     }
     form.finish()
 }
 
 /// `Basic base64(urlencode(id):urlencode(secret))`.
 pub fn basic_authorization(credentials: &ClientCredentials) -> String {
-    let id: String = form_urlencoded::byte_serialize(credentials.client_id.as_bytes()).collect();
+    let id: String = form_urlencoded::byte_serialize(credentials.client_id().as_bytes()).collect();
     let secret: String =
-        form_urlencoded::byte_serialize(credentials.client_secret.expose().as_bytes()).collect();
+        form_urlencoded::byte_serialize(credentials.expose_secret().as_bytes()).collect();
     format!("Basic {}", STANDARD.encode(format!("{id}:{secret}")))
 }
 
@@ -118,13 +118,9 @@ pub async fn request_token(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::oidc::secret::ClientSecret;
 
     fn creds() -> ClientCredentials {
-        ClientCredentials {
-            client_id: "my id".into(),
-            client_secret: ClientSecret::new("s3cr:et+/=%&".into()),
-        }
+        ClientCredentials::new("my id", "s3cr:et+/=%&")
     }
 
     #[test]
