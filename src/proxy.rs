@@ -10,6 +10,7 @@ use pingora::upstreams::peer::HttpPeer;
 use pingora::{Error, ErrorType, Result};
 use pingora_proxy::{FailToProxy, ProxyHttp, Session};
 
+use crate::config::compiled::{CompiledRoute, CompiledService};
 use crate::plugin::openid_connect::{Authenticated, OpenIdConnectPlugin};
 use crate::respond::ErrorResponse;
 use crate::snapshot::{Snapshot, SnapshotStore};
@@ -32,8 +33,19 @@ pub struct RequestContext {
     matched_path_len: usize,
     /// The plugin that authenticated the request, and what it found.
     auth: Option<(Arc<OpenIdConnectPlugin>, Authenticated)>,
+    /// Connection retries spent on this request (Kong's service `retries`).
+    retries: u32,
     /// Status the gateway answered by itself, for the access log.
     answered: Option<u16>,
+}
+
+impl RequestContext {
+    /// The matched route and its service.
+    fn matched(&self) -> Option<(&CompiledRoute, &CompiledService)> {
+        let route = self.snapshot.config.routes.get(self.route?)?;
+        let service = self.snapshot.config.services.get(route.service)?;
+        Some((route, service))
+    }
 }
 
 /// The gateway's proxy service.
@@ -58,6 +70,7 @@ impl ProxyHttp for Gateway {
             route: None,
             matched_path_len: 0,
             auth: None,
+            retries: 0,
             answered: None,
         }
     }
@@ -104,10 +117,8 @@ impl ProxyHttp for Gateway {
         _session: &mut Session,
         ctx: &mut RequestContext,
     ) -> Result<Box<HttpPeer>> {
-        let service = ctx
-            .route
-            .and_then(|r| ctx.snapshot.config.routes.get(r))
-            .and_then(|route| ctx.snapshot.config.services.get(route.service))
+        let (_, service) = ctx
+            .matched()
             .ok_or_else(|| Error::new(ErrorType::InternalError))?;
         let mut peer = HttpPeer::new(service.address, false, String::new());
         peer.options.connection_timeout = Some(service.connect_timeout);
@@ -122,13 +133,9 @@ impl ProxyHttp for Gateway {
         upstream: &mut RequestHeader,
         ctx: &mut RequestContext,
     ) -> Result<()> {
-        let snapshot = &ctx.snapshot;
-        let Some(route) = ctx.route.and_then(|r| snapshot.config.routes.get(r)) else {
-            return Err(Error::new(ErrorType::InternalError));
-        };
-        let Some(service) = snapshot.config.services.get(route.service) else {
-            return Err(Error::new(ErrorType::InternalError));
-        };
+        let (route, service) = ctx
+            .matched()
+            .ok_or_else(|| Error::new(ErrorType::InternalError))?;
         let path = upstream_path(
             session.req_header().uri.path(),
             session.req_header().uri.query(),
@@ -190,6 +197,21 @@ impl ProxyHttp for Gateway {
     ) -> Result<()> {
         response.append_header(http::header::VIA, VIA)?;
         Ok(())
+    }
+
+    fn fail_to_connect(
+        &self,
+        _session: &mut Session,
+        _peer: &HttpPeer,
+        ctx: &mut RequestContext,
+        mut error: Box<Error>,
+    ) -> Box<Error> {
+        let allowed = ctx.matched().map_or(0, |(_, service)| service.retries);
+        if ctx.retries < allowed {
+            ctx.retries += 1;
+            error.set_retry(true);
+        }
+        error
     }
 
     async fn fail_to_proxy(

@@ -66,14 +66,16 @@ pub fn load(cli: &Cli) -> Result<StartupConfig, String> {
         cli.proxy_listen.clone()
     };
     let from_file = section.declarative_config.as_ref().map(|path| {
-        let folder = cli.conf.as_deref().and_then(Path::parent).unwrap_or(Path::new(""));
+        let folder = cli
+            .conf
+            .as_deref()
+            .and_then(Path::parent)
+            .unwrap_or(Path::new(""));
         folder.join(path)
     });
-    let declarative_config = cli
-        .declarative_config
-        .clone()
-        .or(from_file)
-        .ok_or("no declarative config: pass --declarative-config FILE or set gateway.declarative_config")?;
+    let declarative_config = cli.declarative_config.clone().or(from_file).ok_or(
+        "no declarative config: pass --declarative-config FILE or set gateway.declarative_config",
+    )?;
     Ok(StartupConfig {
         server,
         proxy_listen,

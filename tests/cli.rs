@@ -27,14 +27,27 @@ fn check_of_the_reference_config_prints_ok() {
         .arg(repo("conf/kong.yaml"))
         .output()
         .expect("run");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "ok");
 }
 
 #[test]
 fn check_through_the_server_file_finds_the_declarative_config_beside_it() {
-    let out = gateway().arg("-c").arg(repo("conf/gateway.yaml")).arg("-t").output().expect("run");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = gateway()
+        .arg("-c")
+        .arg(repo("conf/gateway.yaml"))
+        .arg("-t")
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "ok");
 }
 
@@ -59,11 +72,22 @@ services:
       config: {}
 "#,
     );
-    let out = gateway().arg("-t").arg("--declarative-config").arg(&bad).output().expect("run");
+    let out = gateway()
+        .arg("-t")
+        .arg("--declarative-config")
+        .arg(&bad)
+        .output()
+        .expect("run");
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("services[0].routes[0].plugins[0].config"), "{stderr}");
-    assert!(stderr.contains("services[0].routes[0].plugins[1].name"), "{stderr}");
+    assert!(
+        stderr.contains("services[0].routes[0].plugins[0].config"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("services[0].routes[0].plugins[1].name"),
+        "{stderr}"
+    );
     assert!(!stderr.contains("do-not-print-me"), "{stderr}");
 }
 

@@ -104,8 +104,13 @@ pub fn route_draft(def: &RouteDef, path: &str, errors: &mut ConfigErrors) -> Opt
         None => {}
     }
     if let Some(handling) = &def.path_handling {
-        if !matches!(handling.as_str(), "v0" | "v1") {
-            errors.push(at("path_handling"), "invalid value: expected v0 or v1");
+        match handling.as_str() {
+            "v0" => {}
+            "v1" => errors.push(
+                at("path_handling"),
+                "unsupported value 'v1': only v0 is implemented",
+            ),
+            _ => errors.push(at("path_handling"), "invalid value: expected v0 or v1"),
         }
     }
     if let Some(code) = def.https_redirect_status_code {

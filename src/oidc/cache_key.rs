@@ -81,23 +81,41 @@ mod tests {
     #[test]
     fn fields_are_length_prefixed() {
         let keyer = CacheKeyer::new(None);
-        assert_ne!(keyer.key("iss", &creds("a:b", "c")), keyer.key("iss", &creds("a", "b:c")));
-        assert_ne!(keyer.key("iss", &creds("a", "b")), keyer.key("is", &creds("sa", "b")));
-        assert_eq!(keyer.key("iss", &creds("a", "b")), keyer.key("iss", &creds("a", "b")));
+        assert_ne!(
+            keyer.key("iss", &creds("a:b", "c")),
+            keyer.key("iss", &creds("a", "b:c"))
+        );
+        assert_ne!(
+            keyer.key("iss", &creds("a", "b")),
+            keyer.key("is", &creds("sa", "b"))
+        );
+        assert_eq!(
+            keyer.key("iss", &creds("a", "b")),
+            keyer.key("iss", &creds("a", "b"))
+        );
     }
 
     #[test]
     fn salts_change_the_key() {
         let one = CacheKeyer::new(Some("x"));
         let two = CacheKeyer::new(Some("x"));
-        assert_ne!(one.key("iss", &creds("a", "b")), two.key("iss", &creds("a", "b")));
+        assert_ne!(
+            one.key("iss", &creds("a", "b")),
+            two.key("iss", &creds("a", "b"))
+        );
     }
 
     #[test]
     fn long_inputs_hash_from_the_heap() {
         let keyer = CacheKeyer::new(None);
         let long = "s".repeat(2000);
-        assert_eq!(keyer.key("iss", &creds("a", &long)), keyer.key("iss", &creds("a", &long)));
-        assert_ne!(keyer.key("iss", &creds("a", &long)), keyer.key("iss", &creds("a", "s")));
+        assert_eq!(
+            keyer.key("iss", &creds("a", &long)),
+            keyer.key("iss", &creds("a", &long))
+        );
+        assert_ne!(
+            keyer.key("iss", &creds("a", &long)),
+            keyer.key("iss", &creds("a", "s"))
+        );
     }
 }

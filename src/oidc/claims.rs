@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -13,14 +13,20 @@ use serde_json::value::RawValue;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WrongType;
 
-/// The top-level members of a JSON object, in order, each name at most once.
+/// The wanted top-level members of a JSON object, each name at most once. Other members are
+/// skipped without being kept.
 pub struct RawClaims<'a> {
     members: Vec<(Cow<'a, str>, &'a RawValue)>,
 }
 
 impl<'a> RawClaims<'a> {
-    pub fn parse(json: &'a [u8]) -> Result<Self, serde_json::Error> {
-        serde_json::from_slice(json)
+    /// Parses `json`, keeping the members named in `wanted`. A wanted name that appears twice
+    /// is an error (which of two values to trust is not for the gateway to guess).
+    pub fn parse(json: &'a [u8], wanted: &[&str]) -> Result<Self, serde_json::Error> {
+        let mut deserializer = serde_json::Deserializer::from_slice(json);
+        let claims = MembersVisitor { wanted }.deserialize(&mut deserializer)?;
+        deserializer.end()?;
+        Ok(claims)
     }
 
     pub fn get(&self, name: &str) -> Option<&'a RawValue> {
@@ -31,10 +37,10 @@ impl<'a> RawClaims<'a> {
     }
 
     /// A string claim; `Err` when present with another JSON type.
-    pub fn string(&self, name: &str) -> Result<Option<String>, WrongType> {
+    pub fn string(&self, name: &str) -> Result<Option<Cow<'a, str>>, WrongType> {
         match self.get(name) {
             None => Ok(None),
-            Some(raw) => serde_json::from_str::<String>(raw.get())
+            Some(raw) => serde_json::from_str::<Cow<'a, str>>(raw.get())
                 .map(Some)
                 .map_err(|_| WrongType),
         }
@@ -74,15 +80,19 @@ impl<'a> RawClaims<'a> {
     }
 }
 
-impl<'de> Deserialize<'de> for RawClaims<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_map(MembersVisitor)
+struct MembersVisitor<'w> {
+    wanted: &'w [&'w str],
+}
+
+impl<'de> DeserializeSeed<'de> for MembersVisitor<'_> {
+    type Value = RawClaims<'de>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_map(self)
     }
 }
 
-struct MembersVisitor;
-
-impl<'de> Visitor<'de> for MembersVisitor {
+impl<'de> Visitor<'de> for MembersVisitor<'_> {
     type Value = RawClaims<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -90,8 +100,13 @@ impl<'de> Visitor<'de> for MembersVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut members: Vec<(Cow<'de, str>, &'de RawValue)> = Vec::with_capacity(24);
-        while let Some(name) = map.next_key::<Cow<'de, str>>()? {
+        let mut members: Vec<(Cow<'de, str>, &'de RawValue)> =
+            Vec::with_capacity(self.wanted.len());
+        while let Some(MemberName(name)) = map.next_key::<MemberName<'de>>()? {
+            if !self.wanted.contains(&name.as_ref()) {
+                map.next_value::<IgnoredAny>()?;
+                continue;
+            }
             if members.iter().any(|(n, _)| *n == name) {
                 return Err(de::Error::custom("duplicate member"));
             }
@@ -102,17 +117,47 @@ impl<'de> Visitor<'de> for MembersVisitor {
     }
 }
 
+/// A member name, borrowed from the input unless it had escapes (serde's own `Cow<str>`
+/// always allocates, and this runs for every claim of every token).
+struct MemberName<'de>(Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for MemberName<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_str(MemberNameVisitor)
+    }
+}
+
+struct MemberNameVisitor;
+
+impl<'de> Visitor<'de> for MemberNameVisitor {
+    type Value = MemberName<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a member name")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, name: &'de str) -> Result<Self::Value, E> {
+        Ok(MemberName(Cow::Borrowed(name)))
+    }
+
+    fn visit_str<E: de::Error>(self, name: &str) -> Result<Self::Value, E> {
+        Ok(MemberName(Cow::Owned(name.to_owned())))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn reads_typed_claims() {
+        let wanted = ["iss", "exp", "nbf", "iat", "client_id", "groups"];
         let claims = RawClaims::parse(
-            br#"{"iss":"a","exp":12,"nbf":3.5,"client_id":"x","groups":["g",1,"h"]}"#,
+            br#"{"iss":"a","exp":12,"nbf":3.5,"client_id":"x","groups":["g",1,"h"],"x":{"y":[1]}}"#,
+            &wanted,
         )
         .unwrap();
-        assert_eq!(claims.string("iss"), Ok(Some("a".into())));
+        assert_eq!(claims.string("iss"), Ok(Some(Cow::Borrowed("a"))));
         assert_eq!(claims.seconds("exp"), Ok(Some(12)));
         assert_eq!(claims.seconds("nbf"), Ok(Some(3)));
         assert_eq!(claims.seconds("iat"), Ok(None));
@@ -123,7 +168,9 @@ mod tests {
 
     #[test]
     fn duplicate_members_are_refused() {
-        assert!(RawClaims::parse(br#"{"iss":"a","iss":"b"}"#).is_err());
-        assert!(RawClaims::parse(br#"["iss"]"#).is_err());
+        assert!(RawClaims::parse(br#"{"iss":"a","iss":"b"}"#, &["iss"]).is_err());
+        assert!(RawClaims::parse(br#"{"x":1,"x":2}"#, &["iss"]).is_ok());
+        assert!(RawClaims::parse(br#"["iss"]"#, &["iss"]).is_err());
+        assert!(RawClaims::parse(br#"{"iss":"a"} trailing"#, &["iss"]).is_err());
     }
 }

@@ -31,6 +31,9 @@ pub enum JwtError {
     BadClaim(&'static str),
 }
 
+/// The registered claims the verifier reads.
+const STANDARD_CLAIMS: [&str; 4] = ["iss", "exp", "nbf", "iat"];
+
 /// What a token must satisfy besides its signature.
 pub struct Expectations<'a> {
     pub issuer: &'a str,
@@ -105,7 +108,10 @@ pub fn verify(
         return Err(JwtError::BadSignature);
     }
     let payload = decode(payload_b64)?;
-    let claims = RawClaims::parse(&payload).map_err(|_| JwtError::Malformed)?;
+    let mut wanted: Vec<&str> = Vec::with_capacity(STANDARD_CLAIMS.len() + wanted_claims.len());
+    wanted.extend_from_slice(&STANDARD_CLAIMS);
+    wanted.extend(wanted_claims.iter().map(String::as_str));
+    let claims = RawClaims::parse(&payload, &wanted).map_err(|_| JwtError::Malformed)?;
     let expires_at = check_standard_claims(&claims, expect, now)?;
     Ok(VerifiedToken {
         kid: header.kid,
@@ -124,7 +130,7 @@ fn check_standard_claims(
 ) -> Result<i64, JwtError> {
     let leeway = expect.leeway_seconds;
     match claims.string("iss") {
-        Ok(Some(iss)) if iss == expect.issuer => {}
+        Ok(Some(iss)) if iss.trim_end_matches('/') == expect.issuer => {}
         Ok(_) => return Err(JwtError::BadIssuer),
         Err(_) => return Err(JwtError::BadClaim("iss")),
     }

@@ -27,7 +27,8 @@ impl ClientCredentials {
 
     /// From `id:secret` where the id is the first `id_len` bytes and one separator follows.
     pub(crate) fn from_joined(joined: String, id_len: usize) -> Option<Self> {
-        (joined.is_char_boundary(id_len) && joined.len() > id_len).then_some(Self { joined, id_len })
+        (joined.is_char_boundary(id_len) && joined.len() > id_len)
+            .then_some(Self { joined, id_len })
     }
 
     pub fn client_id(&self) -> &str {
