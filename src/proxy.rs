@@ -195,7 +195,7 @@ impl ProxyHttp for Gateway {
         response: &mut ResponseHeader,
         _ctx: &mut RequestContext,
     ) -> Result<()> {
-        response.append_header(http::header::VIA, VIA)?;
+        response.append_header("Via", VIA)?;
         Ok(())
     }
 
@@ -220,11 +220,19 @@ impl ProxyHttp for Gateway {
         error: &Error,
         ctx: &mut RequestContext,
     ) -> FailToProxy {
+        if let Some(written) = session.response_written() {
+            // The client already has a response header: all we can do is close.
+            return FailToProxy {
+                error_code: written.status.as_u16(),
+                can_reuse_downstream: false,
+            };
+        }
         let response = match error.etype() {
             ErrorType::ConnectTimedout | ErrorType::ReadTimedout | ErrorType::WriteTimedout => {
                 ErrorResponse::upstream_timeout()
             }
-            ErrorType::HTTPStatus(_) | ErrorType::InternalError => ErrorResponse::internal(),
+            ErrorType::HTTPStatus(code) => ErrorResponse::for_status(*code),
+            ErrorType::InternalError => ErrorResponse::internal(),
             _ => match error.esource() {
                 pingora::ErrorSource::Downstream => {
                     return FailToProxy {

@@ -71,6 +71,16 @@ impl ErrorResponse {
         Self::new(500, "An unexpected error occurred")
     }
 
+    /// A status Pingora decided on (a malformed request, say), with its standard reason.
+    pub fn for_status(status: u16) -> Self {
+        match http::StatusCode::from_u16(status) {
+            Ok(code) if code.is_client_error() || code.is_server_error() => {
+                Self::new(status, code.canonical_reason().unwrap_or("Error"))
+            }
+            _ => Self::internal(),
+        }
+    }
+
     /// `{"message":"..."}`.
     pub fn body(&self) -> Bytes {
         let body = serde_json::json!({ "message": self.message });
@@ -79,15 +89,12 @@ impl ErrorResponse {
 
     fn header(&self, body_len: usize) -> pingora::Result<ResponseHeader> {
         let mut header = ResponseHeader::build(self.status, Some(4))?;
-        header.insert_header(
-            http::header::CONTENT_TYPE,
-            "application/json; charset=utf-8",
-        )?;
-        header.insert_header(http::header::CONTENT_LENGTH, body_len.to_string())?;
+        header.insert_header("Content-Type", "application/json; charset=utf-8")?;
+        header.insert_header("Content-Length", body_len.to_string())?;
         if let Some(challenge) = &self.www_authenticate {
-            header.insert_header(http::header::WWW_AUTHENTICATE, challenge.as_str())?;
+            header.insert_header("WWW-Authenticate", challenge.as_str())?;
         }
-        header.insert_header(http::header::SERVER, crate::SERVER_NAME)?;
+        header.insert_header("Server", crate::SERVER_NAME)?;
         Ok(header)
     }
 
@@ -126,5 +133,7 @@ mod tests {
             ErrorResponse::forbidden("No \"way\"").body(),
             "{\"message\":\"No \\\"way\\\"\"}\n"
         );
+        assert_eq!(ErrorResponse::for_status(413).message, "Payload Too Large");
+        assert_eq!(ErrorResponse::for_status(200).status, 500);
     }
 }

@@ -98,8 +98,13 @@ fn read_file(path: &Path) -> Result<(ServerConf, GatewaySection), String> {
     Ok((server, file.gateway))
 }
 
+/// Pingora's defaults, except the shutdown grace period: Pingora waits 300 s after SIGTERM;
+/// without a server file we wait 1 s (a server file sets its own, see conf/gateway.yaml).
+const DEFAULT_SERVER_CONF: &str =
+    "---\nversion: 1\ngrace_period_seconds: 1\ngraceful_shutdown_timeout_seconds: 5\n";
+
 fn default_server_conf() -> Result<ServerConf, String> {
-    ServerConf::from_yaml("---\nversion: 1\n")
+    ServerConf::from_yaml(DEFAULT_SERVER_CONF)
         .map_err(|_| "default server configuration rejected".to_owned())
 }
 

@@ -97,3 +97,40 @@ fn running_without_a_declarative_config_says_how_to_give_one() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--declarative-config"));
 }
+
+#[test]
+fn sigterm_stops_the_gateway_within_seconds() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut child = gateway()
+        .arg("--declarative-config")
+        .arg(repo("conf/kong.yaml"))
+        .args(["--proxy-listen", &listen])
+        .env("RUST_LOG", "warn")
+        .spawn()
+        .expect("spawn");
+    let started = std::time::Instant::now();
+    while std::net::TcpStream::connect(&listen).is_err() {
+        assert!(started.elapsed().as_secs() < 20, "gateway never listened");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let stopping = std::time::Instant::now();
+    loop {
+        if child.try_wait().expect("wait").is_some() {
+            break;
+        }
+        if stopping.elapsed().as_secs() >= 10 {
+            let _ = child.kill();
+            panic!("still running 10 s after SIGTERM");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}

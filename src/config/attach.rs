@@ -142,17 +142,14 @@ pub fn find_service(
     path: &str,
     errors: &mut ConfigErrors,
 ) -> Option<usize> {
-    let reference = EntityRef::parse(value)
-        .map_err(|m| errors.push(path, m))
-        .ok()?;
-    let found = services.iter().position(|s| {
-        s.as_ref()
-            .is_some_and(|s| reference.matches(&s.id, s.name.as_deref()))
-    });
-    if found.is_none() {
-        errors.push(path, format!("no service {reference}"));
-    }
-    found
+    find_referenced(
+        value,
+        services,
+        |s| (&s.id, s.name.as_deref()),
+        "service",
+        path,
+        errors,
+    )
 }
 
 /// The document index of the route `value` refers to.
@@ -162,15 +159,36 @@ fn find_route(
     path: &str,
     errors: &mut ConfigErrors,
 ) -> Option<usize> {
+    find_referenced(
+        value,
+        routes,
+        |(r, _)| (&r.id, r.name.as_deref()),
+        "route",
+        path,
+        errors,
+    )
+}
+
+/// The index of the entity (by id or name) that the reference `value` names.
+fn find_referenced<T>(
+    value: &Value,
+    entities: &[Option<T>],
+    id_and_name: impl Fn(&T) -> (&String, Option<&str>),
+    kind: &str,
+    path: &str,
+    errors: &mut ConfigErrors,
+) -> Option<usize> {
     let reference = EntityRef::parse(value)
         .map_err(|m| errors.push(path, m))
         .ok()?;
-    let found = routes.iter().position(|r| {
-        r.as_ref()
-            .is_some_and(|(r, _)| reference.matches(&r.id, r.name.as_deref()))
+    let found = entities.iter().position(|entity| {
+        entity.as_ref().is_some_and(|entity| {
+            let (id, name) = id_and_name(entity);
+            reference.matches(id, name)
+        })
     });
     if found.is_none() {
-        errors.push(path, format!("no route {reference}"));
+        errors.push(path, format!("no {kind} {reference}"));
     }
     found
 }

@@ -56,6 +56,14 @@ impl Now {
             unix_seconds,
         }
     }
+
+    /// The later of two moments (a clock passed in by a caller may be behind).
+    fn max(self, other: Now) -> Now {
+        Now {
+            monotonic: self.monotonic.max(other.monotonic),
+            unix_seconds: self.unix_seconds.max(other.unix_seconds),
+        }
+    }
 }
 
 /// Back-off after a failed background refresh.
@@ -156,10 +164,8 @@ impl ClientCredentialsFlow {
     ) -> Result<Arc<CachedToken>, FlowError> {
         let generation_seen = slot.fetch_generation.load(Ordering::Acquire);
         let mut record = slot.fetch.lock().await;
-        let now = Now {
-            monotonic: Instant::now().max(now.monotonic),
-            ..now
-        };
+        // Waiting for the lock may have taken a while.
+        let now = Now::current().max(now);
         match self.usable(slot, now) {
             Lookup::Fresh(token) | Lookup::Stale(token) => return Ok(token),
             Lookup::Rejected => return Err(FlowError::Rejected),
