@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use async_trait::async_trait;
+use bytes::Bytes;
 use pingora::http::{RequestHeader, ResponseHeader};
 use pingora::upstreams::peer::HttpPeer;
 use pingora::{Error, ErrorType, Result};
@@ -185,6 +186,25 @@ impl ProxyHttp for Gateway {
                 upstream.remove_header(name);
             }
             plugin.rewrite_upstream(auth, upstream)?;
+        }
+        Ok(())
+    }
+
+    async fn request_body_filter(
+        &self,
+        _session: &mut Session,
+        body: &mut Option<Bytes>,
+        _end_of_stream: bool,
+        ctx: &mut RequestContext,
+    ) -> Result<()> {
+        // Form-body credentials were read whole (and are replayed as one chunk): send the
+        // body without them instead, on every attempt.
+        let replacement = ctx
+            .auth
+            .as_ref()
+            .and_then(|(_, auth)| auth.replacement_body.as_ref());
+        if let (Some(replacement), Some(_)) = (replacement, body.as_ref()) {
+            *body = Some(replacement.clone());
         }
         Ok(())
     }

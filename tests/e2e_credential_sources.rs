@@ -37,10 +37,15 @@ fn start() -> (Gateway, Httpbin, RealIdp) {
     let idp = RealIdp::start(IdpOptions::default());
     let httpbin = Httpbin::start();
     let yaml = format!(
-        "_format_version: \"3.0\"\nservices:\n- name: httpbin\n  url: http://127.0.0.1:{port}\n  routes:\n{q}{b}{h}{c}consumers:\n- username: kong_id\n",
+        "_format_version: \"3.0\"\nservices:\n- name: httpbin\n  url: http://127.0.0.1:{port}\n  routes:\n{q}{b}{v}{h}{c}consumers:\n- username: kong_id\n",
         port = httpbin.port(),
         q = route("query", &idp, "        client_credentials_param_type: [query]\n        hide_credentials: true\n"),
         b = route("body", &idp, "        client_credentials_param_type: [body]\n"),
+        v = route(
+            "body-visible",
+            &idp,
+            "        client_credentials_param_type: [body]\n        hide_credentials: false\n"
+        ),
         h = route("header", &idp, "        client_credentials_param_type: [header]\n"),
         c = route(
             "custom",
@@ -95,10 +100,28 @@ fn form_body_credentials_work_and_the_body_still_reaches_the_upstream() {
     .expect("request");
     let echo = echoed(&response);
     assert_eq!(
-        echo["form"]["note"], "hello",
-        "the body was forwarded: {echo}"
+        echo["form"],
+        serde_json::json!({"note": "hello"}),
+        "hide_credentials (Kong's default) sends the body without the credentials"
     );
     assert_eq!(header(&echo, "X-Consumer-Username"), Some(KONG_ID));
+
+    let response = http::request(
+        "POST",
+        &gateway.url("/body-visible/post"),
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        Some(body.as_bytes()),
+    )
+    .expect("request");
+    let echo = echoed(&response);
+    assert_eq!(
+        echo["form"]["note"], "hello",
+        "the body was replayed: {echo}"
+    );
+    assert_eq!(
+        echo["form"]["client_id"], KONG_ID,
+        "hide_credentials: false keeps it"
+    );
 }
 
 #[test]

@@ -147,3 +147,20 @@ fn rsa_keys_under_2048_bits_are_left_out() {
         vec![(Some("weak".to_owned()), KeyProblem::RsaTooSmall)]
     );
 }
+
+#[test]
+fn a_few_seconds_of_idp_clock_lead_are_tolerated_for_iat_and_nbf() {
+    let key = SigningKey::generate("k1", 2048);
+    let keys = keys_of(&[&key]);
+    let now = unix_now();
+    let mut ahead = keycloak_claims(ISSUER, "kong_id", now, 300);
+    ahead["iat"] = json!(now + 3);
+    ahead["nbf"] = json!(now + 3);
+    assert!(check(&key.token(&ahead), &keys, now).is_ok());
+    ahead["iat"] = json!(now + 30);
+    ahead["nbf"] = json!(now);
+    assert_eq!(
+        check(&key.token(&ahead), &keys, now).unwrap_err(),
+        JwtError::IssuedInFuture
+    );
+}

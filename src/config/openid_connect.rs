@@ -80,8 +80,8 @@ pub struct OpenIdConnectConfig {
     /// IdP request timeout in milliseconds. Kong default: 10000.
     #[serde(default = "default_timeout_ms")]
     pub timeout: u64,
-    /// Verify the IdP's TLS certificate. Kong default: false.
-    #[serde(default)]
+    /// Verify the IdP's TLS certificate. Kong default: true.
+    #[serde(default = "default_true")]
     pub ssl_verify: bool,
     /// Cache tokens from the token endpoint. Kong default: true.
     #[serde(default = "default_true")]
@@ -117,8 +117,8 @@ pub struct OpenIdConnectConfig {
     /// Kong default: `authorization:bearer`.
     #[serde(default = "default_upstream_access_token_header")]
     pub upstream_access_token_header: Option<String>,
-    /// Remove the client's credentials before proxying. Kong default: false.
-    #[serde(default)]
+    /// Remove the client's credentials before proxying. Kong default: true.
+    #[serde(default = "default_true")]
     pub hide_credentials: bool,
     /// Message of 401 responses. Kong default: "Unauthorized".
     #[serde(default)]

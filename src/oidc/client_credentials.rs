@@ -102,7 +102,7 @@ impl ClientCredentialsFlow {
         now: Now,
     ) -> Result<Arc<CachedToken>, FlowError> {
         if !self.settings.cache_tokens {
-            return self.fetch_and_verify(credentials, now).await.map(Arc::new);
+            return self.fetch_and_verify(credentials).await.map(Arc::new);
         }
         let (slot, lookup) = self.lookup(credentials, now);
         match lookup {
@@ -176,7 +176,7 @@ impl ClientCredentialsFlow {
                 return Err(failure.clone());
             }
         }
-        let result = self.fetch_and_verify(credentials, now).await;
+        let result = self.fetch_and_verify(credentials).await;
         record.generation += 1;
         slot.fetch_generation
             .store(record.generation, Ordering::Release);
@@ -212,7 +212,7 @@ impl ClientCredentialsFlow {
             let now = Now::current();
             let outcome = {
                 let _single_flight = slot.fetch.lock().await;
-                flow.fetch_and_verify(&credentials, now).await
+                flow.fetch_and_verify(&credentials).await
             };
             match outcome {
                 Ok(token) => slot.store(Arc::new(token)),
@@ -230,7 +230,6 @@ impl ClientCredentialsFlow {
     async fn fetch_and_verify(
         &self,
         credentials: &ClientCredentials,
-        now: Now,
     ) -> Result<CachedToken, FlowError> {
         let endpoint = self
             .provider
@@ -251,6 +250,8 @@ impl ClientCredentialsFlow {
                 }
                 Err(error) => return Err(FlowError::IdpUnavailable(error)),
             };
+        // The token was issued after the request started: judge it by the clock of now.
+        let now = Now::current();
         let verified = self.verify(&response.access_token, now).await?;
         let lifetime = self.lifetime(verified.expires_at, response.expires_in, now);
         let (stale_at, expires_at) = freshness(now.monotonic, lifetime);

@@ -34,6 +34,9 @@ pub enum JwtError {
 /// The registered claims the verifier reads.
 const STANDARD_CLAIMS: [&str; 4] = ["iss", "exp", "nbf", "iat"];
 
+/// Least slack for `nbf` and `iat` in the future, whatever the configured leeway.
+pub const FUTURE_SKEW_SECONDS: i64 = 5;
+
 /// What a token must satisfy besides its signature.
 pub struct Expectations<'a> {
     pub issuer: &'a str,
@@ -141,11 +144,14 @@ fn check_standard_claims(
     if now >= exp.saturating_add(leeway) {
         return Err(JwtError::Expired);
     }
+    // "Not before" and "issued at" get at least FUTURE_SKEW_SECONDS of slack: the IdP's clock
+    // may run a little ahead of ours, and both count whole seconds.
+    let future_leeway = leeway.max(FUTURE_SKEW_SECONDS);
     if let Some(nbf) = claims
         .seconds("nbf")
         .map_err(|_| JwtError::BadClaim("nbf"))?
     {
-        if now.saturating_add(leeway) < nbf {
+        if now.saturating_add(future_leeway) < nbf {
             return Err(JwtError::NotYetValid);
         }
     }
@@ -153,7 +159,7 @@ fn check_standard_claims(
         .seconds("iat")
         .map_err(|_| JwtError::BadClaim("iat"))?
     {
-        if now.saturating_add(leeway) < iat {
+        if now.saturating_add(future_leeway) < iat {
             return Err(JwtError::IssuedInFuture);
         }
     }

@@ -1,5 +1,6 @@
 //! Kong plugins: one file per plugin, plus the registry that keeps their state across reloads.
 
+pub mod credential_source;
 pub mod openid_connect;
 pub mod registry;
 pub mod settings;

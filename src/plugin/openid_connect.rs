@@ -4,33 +4,30 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
 use http::header::{HeaderName, AUTHORIZATION};
 use pingora::http::RequestHeader;
 use pingora_proxy::Session;
 
+use super::credential_source::{self, Source};
 use super::settings::PluginSettings;
 use crate::config::compiled::{Consumer, Consumers};
-use crate::config::openid_connect::{
-    ConsumerBy, OpenIdConnectConfig, ParamType, TokenEndpointAuthMethod,
-};
+use crate::config::openid_connect::{ConsumerBy, OpenIdConnectConfig, TokenEndpointAuthMethod};
 use crate::oidc::client_credentials::{ClientCredentialsFlow, FlowSettings, Now};
-use crate::oidc::credentials::{self, CredentialsError};
 use crate::oidc::flow_error::FlowError;
 use crate::oidc::idp_error::IdpError;
 use crate::oidc::provider::Provider;
-use crate::oidc::secret::ClientCredentials;
 use crate::oidc::token_cache::{CacheLimits, CachedToken};
 use crate::respond::ErrorResponse;
-
-/// Largest form body read for `client_credentials_param_type: body` (bytes).
-const MAX_FORM_BODY: usize = 64 * 1024;
 
 /// What a successful authentication hands to the upstream request.
 pub struct Authenticated {
     pub token: Arc<CachedToken>,
     pub consumer: Option<Arc<Consumer>>,
-    /// Credentials came from the query string (for `hide_credentials`).
-    pub from_query: bool,
+    /// Where the credentials were found, for `hide_credentials`.
+    pub source: Source,
+    /// With `hide_credentials` and form-body credentials: the body to send instead.
+    pub replacement_body: Option<Bytes>,
 }
 
 /// One configured instance of the plugin.
@@ -91,10 +88,10 @@ impl OpenIdConnectPlugin {
         session: &mut Session,
         consumers: &Consumers,
     ) -> Result<Authenticated, ErrorResponse> {
-        let (credentials, from_query) = self
-            .credentials(session)
-            .await
-            .map_err(|e| self.flow_error(&e))?;
+        let (credentials, source) =
+            credential_source::read(session, &self.config.client_credentials_param_type)
+                .await
+                .map_err(|e| self.flow_error(&e))?;
         let token = self
             .flow
             .token(&credentials, Now::current())
@@ -108,10 +105,17 @@ impl OpenIdConnectPlugin {
             );
             return Err(ErrorResponse::forbidden(self.forbidden_message()));
         }
+        let replacement_body = match &source {
+            Source::Body(body) if self.config.hide_credentials => {
+                Some(credential_source::hidden_body(body))
+            }
+            _ => None,
+        };
         Ok(Authenticated {
             token,
             consumer,
-            from_query,
+            source,
+            replacement_body,
         })
     }
 
@@ -134,51 +138,19 @@ impl OpenIdConnectPlugin {
                 request.insert_header("x-consumer-custom-id", custom_id.as_str())?;
             }
         }
+        if let Some(body) = &auth.replacement_body {
+            request.remove_header(&http::header::TRANSFER_ENCODING);
+            request.insert_header(http::header::CONTENT_LENGTH, body.len().to_string())?;
+        }
         if self.config.hide_credentials {
             if self.upstream_header != AUTHORIZATION {
                 request.remove_header(&AUTHORIZATION);
             }
-            if auth.from_query {
-                strip_credential_query(request)?;
+            if auth.source == Source::Query {
+                credential_source::hide_in_query(request)?;
             }
         }
         Ok(())
-    }
-
-    async fn credentials(
-        &self,
-        session: &mut Session,
-    ) -> Result<(ClientCredentials, bool), FlowError> {
-        let allowed = &self.config.client_credentials_param_type;
-        if allowed.contains(&ParamType::Header) {
-            let mut values = session.req_header().headers.get_all(AUTHORIZATION).iter();
-            if let Some(value) = values.next() {
-                if values.next().is_some() {
-                    return Err(FlowError::BadCredentials(CredentialsError::Ambiguous));
-                }
-                if let Some(found) = credentials::from_authorization_header(value.as_bytes())
-                    .map_err(FlowError::BadCredentials)?
-                {
-                    return Ok((found, false));
-                }
-            }
-        }
-        if allowed.contains(&ParamType::Query) {
-            if let Some(query) = session.req_header().uri.query() {
-                if let Some(found) =
-                    credentials::from_form(query.as_bytes()).map_err(FlowError::BadCredentials)?
-                {
-                    return Ok((found, true));
-                }
-            }
-        }
-        if allowed.contains(&ParamType::Body) && is_small_form_post(session.req_header()) {
-            let body = read_form_body(session).await?;
-            if let Some(found) = credentials::from_form(&body).map_err(FlowError::BadCredentials)? {
-                return Ok((found, false));
-            }
-        }
-        Err(FlowError::NoCredentials)
     }
 
     fn consumer(&self, token: &CachedToken, consumers: &Consumers) -> Option<Arc<Consumer>> {
@@ -256,64 +228,6 @@ fn realm_of(issuer: &str) -> String {
         .unwrap_or_else(|| "kong".to_owned())
 }
 
-fn is_small_form_post(request: &RequestHeader) -> bool {
-    let form = request
-        .headers
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.trim_start()
-                .starts_with("application/x-www-form-urlencoded")
-        });
-    let small = request
-        .headers
-        .get(http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
-        .is_some_and(|len| len <= MAX_FORM_BODY);
-    form && small
-}
-
-/// Reads the whole (small) form body; Pingora's retry buffer replays it to the upstream.
-async fn read_form_body(session: &mut Session) -> Result<Vec<u8>, FlowError> {
-    session.as_downstream_mut().enable_retry_buffering();
-    let mut body = Vec::new();
-    while let Some(chunk) = session
-        .read_request_body()
-        .await
-        .map_err(|_| FlowError::BadCredentials(CredentialsError::BadCharacters))?
-    {
-        body.extend_from_slice(&chunk);
-        if body.len() > MAX_FORM_BODY {
-            return Err(FlowError::BadCredentials(CredentialsError::Ambiguous));
-        }
-    }
-    Ok(body)
-}
-
-/// Removes `client_id` and `client_secret` from the upstream query string.
-fn strip_credential_query(request: &mut RequestHeader) -> pingora::Result<()> {
-    let Some(query) = request.uri.query() else {
-        return Ok(());
-    };
-    let kept: Vec<&str> = query
-        .split('&')
-        .filter(|pair| {
-            let name = pair.split('=').next().unwrap_or("");
-            name != "client_id" && name != "client_secret"
-        })
-        .collect();
-    let path = request.uri.path().to_owned();
-    let uri = if kept.is_empty() {
-        path
-    } else {
-        format!("{path}?{}", kept.join("&"))
-    };
-    let uri = http::Uri::try_from(uri)
-        .map_err(|_| pingora::Error::new(pingora::ErrorType::InternalError))?;
-    request.set_uri(uri);
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -335,13 +249,5 @@ mod tests {
             realm_of("https://keycloak.keycloak/realms/kong"),
             "keycloak.keycloak"
         );
-    }
-
-    #[test]
-    fn credential_query_parameters_are_stripped() {
-        let mut request =
-            RequestHeader::build("GET", b"/get?a=1&client_id=x&client_secret=y&b=2", None).unwrap();
-        strip_credential_query(&mut request).unwrap();
-        assert_eq!(request.uri.to_string(), "/get?a=1&b=2");
     }
 }

@@ -1,0 +1,157 @@
+//! Where a request's client credentials come from (Authorization header, query string, form
+//! body, as `client_credentials_param_type` allows), and how they are hidden from the upstream.
+
+use bytes::Bytes;
+use http::header::AUTHORIZATION;
+use pingora::http::RequestHeader;
+use pingora_proxy::Session;
+
+use crate::config::openid_connect::ParamType;
+use crate::oidc::credentials::{self, CredentialsError};
+use crate::oidc::flow_error::FlowError;
+use crate::oidc::secret::ClientCredentials;
+
+/// Largest form body read for `client_credentials_param_type: body` (bytes): Pingora's retry
+/// buffer, which replays the body to the upstream, holds exactly this much.
+const MAX_FORM_BODY: usize = 64 * 1024;
+
+/// Names of the form parameters that carry credentials.
+const CREDENTIAL_PARAMS: [&str; 2] = ["client_id", "client_secret"];
+
+/// Where the credentials were found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    Header,
+    Query,
+    /// A form body, read whole; it is replayed to the upstream.
+    Body(Bytes),
+}
+
+/// Reads the credentials, trying the header, the query string, then a form body.
+pub async fn read(
+    session: &mut Session,
+    allowed: &[ParamType],
+) -> Result<(ClientCredentials, Source), FlowError> {
+    if allowed.contains(&ParamType::Header) {
+        let mut values = session.req_header().headers.get_all(AUTHORIZATION).iter();
+        if let Some(value) = values.next() {
+            if values.next().is_some() {
+                return Err(FlowError::BadCredentials(CredentialsError::Ambiguous));
+            }
+            if let Some(found) = credentials::from_authorization_header(value.as_bytes())
+                .map_err(FlowError::BadCredentials)?
+            {
+                return Ok((found, Source::Header));
+            }
+        }
+    }
+    if allowed.contains(&ParamType::Query) {
+        if let Some(query) = session.req_header().uri.query() {
+            if let Some(found) =
+                credentials::from_form(query.as_bytes()).map_err(FlowError::BadCredentials)?
+            {
+                return Ok((found, Source::Query));
+            }
+        }
+    }
+    if allowed.contains(&ParamType::Body) && is_small_form_post(session.req_header()) {
+        let body = read_form_body(session).await?;
+        if let Some(found) = credentials::from_form(&body).map_err(FlowError::BadCredentials)? {
+            return Ok((found, Source::Body(body)));
+        }
+    }
+    Err(FlowError::NoCredentials)
+}
+
+/// `form` (a query string or form body) without `client_id` and `client_secret`.
+pub fn without_credentials(form: &str) -> String {
+    form.split('&')
+        .filter(|pair| {
+            let name = pair.split('=').next().unwrap_or("");
+            !CREDENTIAL_PARAMS.contains(&name)
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// Removes the credential parameters from the upstream query string.
+pub fn hide_in_query(request: &mut RequestHeader) -> pingora::Result<()> {
+    let Some(query) = request.uri.query() else {
+        return Ok(());
+    };
+    let kept = without_credentials(query);
+    let path = request.uri.path();
+    let uri = if kept.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{kept}")
+    };
+    let uri = http::Uri::try_from(uri)
+        .map_err(|_| pingora::Error::new(pingora::ErrorType::InternalError))?;
+    request.set_uri(uri);
+    Ok(())
+}
+
+/// The form body to send upstream instead of `body`, without the credential parameters.
+pub fn hidden_body(body: &[u8]) -> Bytes {
+    Bytes::from(without_credentials(&String::from_utf8_lossy(body)))
+}
+
+fn is_small_form_post(request: &RequestHeader) -> bool {
+    let form = request
+        .headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.trim_start()
+                .starts_with("application/x-www-form-urlencoded")
+        });
+    let small = request
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
+        .is_some_and(|len| len <= MAX_FORM_BODY);
+    form && small
+}
+
+/// Reads the whole (small) form body; Pingora's retry buffer replays it to the upstream.
+async fn read_form_body(session: &mut Session) -> Result<Bytes, FlowError> {
+    session.as_downstream_mut().enable_retry_buffering();
+    let mut body = Vec::new();
+    while let Some(chunk) = session
+        .read_request_body()
+        .await
+        .map_err(|_| FlowError::BadCredentials(CredentialsError::BadCharacters))?
+    {
+        body.extend_from_slice(&chunk);
+        if body.len() > MAX_FORM_BODY {
+            return Err(FlowError::BadCredentials(CredentialsError::Ambiguous));
+        }
+    }
+    Ok(Bytes::from(body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credential_query_parameters_are_stripped() {
+        let mut request =
+            RequestHeader::build("GET", b"/get?a=1&client_id=x&client_secret=y&b=2", None).unwrap();
+        hide_in_query(&mut request).unwrap();
+        assert_eq!(request.uri.to_string(), "/get?a=1&b=2");
+        let mut only =
+            RequestHeader::build("GET", b"/get?client_id=x&client_secret=y", None).unwrap();
+        hide_in_query(&mut only).unwrap();
+        assert_eq!(only.uri.to_string(), "/get");
+    }
+
+    #[test]
+    fn credential_body_parameters_are_stripped() {
+        assert_eq!(
+            hidden_body(b"client_id=x&note=hi&client_secret=y"),
+            "note=hi"
+        );
+    }
+}
