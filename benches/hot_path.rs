@@ -33,7 +33,6 @@ fn flow() -> ClientCredentialsFlow {
         timeout: Duration::from_secs(1),
         leeway_seconds: 0,
         cache_tokens: true,
-        default_ttl: Duration::from_secs(3600),
         ttl_min: None,
         ttl_max: None,
         negative_ttl: Duration::from_secs(5),
@@ -48,6 +47,7 @@ fn flow() -> ClientCredentialsFlow {
         token_endpoint: None,
         extra_jwks_uris: Vec::new(),
         timeout: Duration::from_secs(1),
+        ssl_verify: false,
         min_refetch_interval: Duration::from_secs(5),
     };
     let client = reqwest::Client::new();

@@ -47,6 +47,9 @@ pub struct StartupConfig {
     pub plugin_settings: PluginSettings,
 }
 
+/// Longest background refresh interval accepted (a day).
+const MAX_REFRESH_SECONDS: u64 = 24 * 3600;
+
 /// Default proxy listener, as Kong's.
 pub const DEFAULT_PROXY_LISTEN: &str = "0.0.0.0:8000";
 
@@ -126,7 +129,7 @@ fn plugin_settings(section: &GatewaySection) -> PluginSettings {
         .and_then(|v| v.parse::<u64>().ok())
         .or(section.jwks_refresh_seconds);
     if let Some(seconds) = refresh {
-        settings.jwks_refresh_interval = Duration::from_secs(seconds.max(1));
+        settings.jwks_refresh_interval = Duration::from_secs(seconds.clamp(1, MAX_REFRESH_SECONDS));
         settings.jwks_min_refetch_interval = settings
             .jwks_min_refetch_interval
             .min(settings.jwks_refresh_interval);

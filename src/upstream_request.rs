@@ -47,8 +47,13 @@ fn join(base: &str, rest: &str) -> String {
 /// The Host header for a service: its host, with the port when it is not the default.
 pub fn service_host_header(host: &str, port: u16, protocol: &str) -> String {
     let default_port = if protocol == "https" { 443 } else { 80 };
-    if port == default_port {
+    let host = if host.parse::<std::net::Ipv6Addr>().is_ok() {
+        format!("[{host}]")
+    } else {
         host.to_owned()
+    };
+    if port == default_port {
+        host
     } else {
         format!("{host}:{port}")
     }
@@ -100,6 +105,8 @@ mod tests {
     fn host_header_keeps_non_default_ports() {
         assert_eq!(service_host_header("httpbin", 80, "http"), "httpbin");
         assert_eq!(service_host_header("httpbin", 8000, "http"), "httpbin:8000");
+        assert_eq!(service_host_header("::1", 9080, "http"), "[::1]:9080");
+        assert_eq!(service_host_header("::1", 80, "http"), "[::1]");
     }
 
     #[test]

@@ -20,35 +20,27 @@ fn scratch(name: &str, text: &str) -> PathBuf {
     path
 }
 
-#[test]
-fn check_of_the_reference_config_prints_ok() {
+/// Asserts that the check with `flag file` exits 0 and prints "ok".
+fn assert_check_ok(flag: &str, file: &str) {
     let out = gateway()
-        .args(["-t", "--declarative-config"])
-        .arg(repo("conf/kong.yaml"))
+        .arg(flag)
+        .arg(repo(file))
+        .arg("-t")
         .output()
         .expect("run");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "ok");
 }
 
 #[test]
+fn check_of_the_reference_config_prints_ok() {
+    assert_check_ok("--declarative-config", "conf/kong.yaml");
+}
+
+#[test]
 fn check_through_the_server_file_finds_the_declarative_config_beside_it() {
-    let out = gateway()
-        .arg("-c")
-        .arg(repo("conf/gateway.yaml"))
-        .arg("-t")
-        .output()
-        .expect("run");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "ok");
+    assert_check_ok("-c", "conf/gateway.yaml");
 }
 
 #[test]

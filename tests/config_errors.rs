@@ -314,6 +314,10 @@ fn plugin_config_semantic_errors() {
         verify_claims: false
         cache_ttl_min: 60
         cache_ttl_max: 10
+        timeout: 0
+        leeway: 100000
+        cache_ttl_neg: 9999999
+        upstream_access_token_header: "bad header:bearer"
 "#,
     ));
     let at = |f: &str| format!("{PLUGIN}.config.{f}");
@@ -348,6 +352,10 @@ fn plugin_config_semantic_errors() {
         &at("consumer_claim"),
         "required unless consumer_optional is true",
     );
+    assert_error(&e, &at("timeout"), "invalid value");
+    assert_error(&e, &at("leeway"), "invalid value");
+    assert_error(&e, &at("cache_ttl_neg"), "invalid value");
+    assert_error(&e, &at("upstream_access_token_header"), "invalid value");
     assert!(!e.iter().any(|x| x.path == at("extra_jwks_uris[0]")), "{e}");
 }
 

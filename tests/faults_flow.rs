@@ -59,6 +59,15 @@ async fn token_endpoint_failures_are_idp_unavailable_not_rejections() {
             (Behaviour::oversized(true), body_too_large.clone()),
             (Behaviour::oversized(false), body_too_large),
             (Behaviour::Reset, IdpError::Unreachable),
+            // A 4xx that does not refuse the credentials is the IdP's problem, not the client's.
+            (
+                Behaviour::Status(429),
+                IdpError::UnexpectedStatus { status: 429 },
+            ),
+            (
+                Behaviour::Status(404),
+                IdpError::UnexpectedStatus { status: 404 },
+            ),
         ];
         for (n, (behaviour, expected)) in cases.into_iter().enumerate() {
             stub.set(Endpoint::Token, behaviour.clone());

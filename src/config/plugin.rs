@@ -104,8 +104,24 @@ fn check_openid_connect(
             );
         }
     }
-    if c.timeout == 0 {
-        errors.push(at("timeout"), "must be greater than 0");
+    if c.timeout == 0 || c.timeout > MAX_TIMEOUT_MS {
+        errors.push(at("timeout"), "invalid value: expected 1..=2147483646 (ms)");
+    }
+    for (field, value) in [
+        ("leeway", Some(c.leeway)),
+        ("cache_ttl_neg", c.cache_ttl_neg),
+    ] {
+        if value.is_some_and(|seconds| seconds > MAX_SECONDS) {
+            errors.push(at(field), "invalid value: expected at most 86400 (seconds)");
+        }
+    }
+    if let Some(setting) = &c.upstream_access_token_header {
+        if !is_valid_upstream_header(setting) {
+            errors.push(
+                at("upstream_access_token_header"),
+                "invalid value: expected a header name, optionally followed by ':' and a scheme",
+            );
+        }
     }
     if !c.consumer_optional && c.consumer_claim.is_empty() {
         errors.push(
@@ -118,6 +134,26 @@ fn check_openid_connect(
             errors.push(at(&format!("consumer_claim[{i}]")), "must not be empty");
         }
     }
+}
+
+/// Kong's largest timeout, in milliseconds.
+const MAX_TIMEOUT_MS: u64 = (1 << 31) - 2;
+/// Largest leeway or negative-cache TTL accepted, in seconds (a day).
+const MAX_SECONDS: u64 = 24 * 3600;
+
+/// `name` or `name:scheme`, with a valid header name and a token-character scheme.
+fn is_valid_upstream_header(setting: &str) -> bool {
+    let (name, scheme) = match setting.split_once(':') {
+        Some((name, scheme)) => (name.trim(), Some(scheme.trim())),
+        None => (setting.trim(), None),
+    };
+    let name_ok = http::HeaderName::from_bytes(name.as_bytes()).is_ok();
+    let scheme_ok = scheme.is_none_or(|s| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b))
+    });
+    name_ok && scheme_ok
 }
 
 /// Requires an absolute `http://` or `https://` URL with a host. The value is not echoed.

@@ -16,7 +16,9 @@ use super::idp_error::IdpError;
 use super::jwt::{self, Expectations, JwtError};
 use super::provider::Provider;
 use super::secret::ClientCredentials;
-use super::token_cache::{freshness, CacheLimits, CachedToken, Lookup, Slot, TokenCache};
+use super::token_cache::{
+    freshness, CacheLimits, CachedToken, FetchRecord, Lookup, Slot, TokenCache,
+};
 use super::token_endpoint::{request_token, GrantSettings};
 use crate::config::openid_connect::TokenEndpointAuthMethod;
 
@@ -28,7 +30,6 @@ pub struct FlowSettings {
     pub timeout: Duration,
     pub leeway_seconds: i64,
     pub cache_tokens: bool,
-    pub default_ttl: Duration,
     pub ttl_min: Option<Duration>,
     pub ttl_max: Option<Duration>,
     pub negative_ttl: Duration,
@@ -65,6 +66,9 @@ impl Now {
         }
     }
 }
+
+/// Longest a token is cached, whatever its `exp` says.
+const MAX_CACHE_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 
 /// Back-off after a failed background refresh.
 const REFRESH_RETRY_AFTER: Duration = Duration::from_secs(2);
@@ -176,25 +180,31 @@ impl ClientCredentialsFlow {
                 return Err(failure.clone());
             }
         }
-        let result = self.fetch_and_verify(credentials).await;
+        self.fetch_locked(slot, &mut record, credentials).await
+    }
+
+    /// One fetch while holding the slot's single-flight lock (`record`): the outcome is stored
+    /// in the slot and published to the requests waiting on the lock before it is released.
+    async fn fetch_locked(
+        &self,
+        slot: &Slot,
+        record: &mut FetchRecord,
+        credentials: &ClientCredentials,
+    ) -> Result<Arc<CachedToken>, FlowError> {
+        let result = self.fetch_and_verify(credentials).await.map(Arc::new);
+        match &result {
+            Ok(token) => slot.store(token.clone()),
+            // Timed from now: the IdP call may have taken longer than the negative TTL.
+            Err(FlowError::Rejected) => {
+                slot.reject(Now::current().monotonic + self.settings.negative_ttl)
+            }
+            Err(_) => {}
+        }
+        record.last_failure = result.as_ref().err().cloned();
         record.generation += 1;
         slot.fetch_generation
             .store(record.generation, Ordering::Release);
-        match result {
-            Ok(token) => {
-                let token = Arc::new(token);
-                slot.store(token.clone());
-                record.last_failure = None;
-                Ok(token)
-            }
-            Err(error) => {
-                if error == FlowError::Rejected {
-                    slot.reject(now.monotonic + self.settings.negative_ttl);
-                }
-                record.last_failure = Some(error.clone());
-                Err(error)
-            }
-        }
+        result
     }
 
     fn start_background_refresh(
@@ -209,21 +219,25 @@ impl ClientCredentialsFlow {
         let flow = self.clone();
         let credentials = credentials.clone();
         tokio::spawn(async move {
-            let now = Now::current();
-            let outcome = {
-                let _single_flight = slot.fetch.lock().await;
-                flow.fetch_and_verify(&credentials).await
-            };
-            match outcome {
-                Ok(token) => slot.store(Arc::new(token)),
-                Err(FlowError::Rejected) => slot.reject(now.monotonic + flow.settings.negative_ttl),
-                Err(error) => {
-                    log::warn!("background token refresh failed: {error}");
-                    slot.back_off(now.monotonic + REFRESH_RETRY_AFTER);
-                }
-            }
+            flow.refresh(&slot, &credentials).await;
             slot.refreshing.store(false, Ordering::Release);
         });
+    }
+
+    /// The background refresh: one fetch under the slot's lock, unless a request already
+    /// fetched while this task waited for it. On failure the current token stays in use.
+    async fn refresh(&self, slot: &Slot, credentials: &ClientCredentials) {
+        let mut record = slot.fetch.lock().await;
+        if matches!(self.usable(slot, Now::current()), Lookup::Fresh(_)) {
+            return;
+        }
+        match self.fetch_locked(slot, &mut record, credentials).await {
+            Ok(_) | Err(FlowError::Rejected) => {}
+            Err(error) => {
+                log::warn!("background token refresh failed: {error}");
+                slot.back_off(Now::current().monotonic + REFRESH_RETRY_AFTER);
+            }
+        }
     }
 
     /// One IdP call and one verification.
@@ -294,25 +308,21 @@ impl ClientCredentialsFlow {
             .map_err(FlowError::InvalidToken)
     }
 
-    /// How long to cache a token: its `exp` (or `expires_in`, or the default TTL), clamped.
+    /// How long to cache a token: until its `exp` (sooner if `expires_in` says so), within
+    /// `cache_ttl_min`/`cache_ttl_max` and never past `exp` nor beyond a day. A token already
+    /// past its `exp` (accepted within leeway) serves this request only.
     fn lifetime(&self, exp: i64, expires_in: Option<u64>, now: Now) -> Duration {
-        let from_exp = Duration::from_secs(exp.saturating_sub(now.unix_seconds).max(0) as u64);
-        let mut lifetime = match expires_in {
-            Some(seconds) => from_exp.min(Duration::from_secs(seconds)),
-            None => from_exp,
+        let until_exp = Duration::from_secs(exp.saturating_sub(now.unix_seconds).max(0) as u64);
+        let mut lifetime = match expires_in.filter(|seconds| *seconds > 0) {
+            Some(seconds) => until_exp.min(Duration::from_secs(seconds)),
+            None => until_exp,
         };
-        if lifetime.is_zero() {
-            lifetime = self.settings.default_ttl;
-        }
         if let Some(max) = self.settings.ttl_max {
             lifetime = lifetime.min(max);
         }
         if let Some(min) = self.settings.ttl_min {
             lifetime = lifetime.max(min);
         }
-        if !from_exp.is_zero() {
-            lifetime = lifetime.min(from_exp);
-        }
-        lifetime
+        lifetime.min(until_exp).min(MAX_CACHE_LIFETIME)
     }
 }

@@ -13,6 +13,9 @@ pub enum IdpError {
     Unreachable,
     /// The IdP answered 5xx.
     ServerError { status: u16 },
+    /// The IdP answered a 4xx that does not refuse the credentials (429, 404, invalid_scope):
+    /// a problem of the IdP or of the configuration, not of the client.
+    UnexpectedStatus { status: u16 },
     /// The answer was not what the protocol says (not JSON, too large, no access_token, ...).
     InvalidResponse(&'static str),
 }
@@ -43,6 +46,12 @@ impl fmt::Display for IdpError {
             Self::Timeout => f.write_str("the IdP timed out"),
             Self::Unreachable => f.write_str("the IdP is unreachable"),
             Self::ServerError { status } => write!(f, "the IdP failed (status {status})"),
+            Self::UnexpectedStatus { status } => {
+                write!(
+                    f,
+                    "the IdP answered status {status} without refusing the credentials"
+                )
+            }
             Self::InvalidResponse(what) => write!(f, "invalid IdP response: {what}"),
         }
     }

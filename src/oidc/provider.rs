@@ -22,6 +22,9 @@ pub struct ProviderSettings {
     pub token_endpoint: Option<String>,
     pub extra_jwks_uris: Vec<String>,
     pub timeout: Duration,
+    /// Whether the IdP's TLS certificate is verified (part of the identity: two plugins that
+    /// differ here never share a client).
+    pub ssl_verify: bool,
     /// Least time between two key refreshes caused by unknown `kid`s.
     pub min_refetch_interval: Duration,
 }
@@ -39,6 +42,9 @@ struct Discovered {
     token_endpoint: Option<String>,
     jwks_uri: Option<String>,
 }
+
+/// Where discovery lives below the issuer.
+const DISCOVERY_SUFFIX: &str = "/.well-known/openid-configuration";
 
 /// State of one provider, shared by every request and the background refresher.
 pub struct Provider {
@@ -76,9 +82,14 @@ impl Provider {
         &self.client
     }
 
-    /// The issuer value tokens must carry.
+    /// The issuer value tokens must carry: the configured issuer without a trailing `/` or a
+    /// `/.well-known/openid-configuration` suffix (Kong accepts either form).
     pub fn issuer(&self) -> &str {
-        self.settings.issuer.trim_end_matches('/')
+        let issuer = self.settings.issuer.trim_end_matches('/');
+        issuer
+            .strip_suffix(DISCOVERY_SUFFIX)
+            .unwrap_or(issuer)
+            .trim_end_matches('/')
     }
 
     /// The current key set.
@@ -102,7 +113,17 @@ impl Provider {
         if let Some(endpoint) = self.discovered_token_endpoint() {
             return Ok(endpoint);
         }
-        self.discover().await?;
+        {
+            // Single flight, and at most one attempt per refetch interval.
+            let _single_flight = self.refresh_lock.lock().await;
+            if self.discovered_token_endpoint().is_none() {
+                match self.recent_refresh() {
+                    Some(Some(failure)) => return Err(failure),
+                    Some(None) => {}
+                    None => self.refresh_locked().await?,
+                }
+            }
+        }
         self.discovered_token_endpoint()
             .ok_or(IdpError::InvalidResponse("discovery has no token_endpoint"))
     }
@@ -113,13 +134,7 @@ impl Provider {
     }
 
     fn discovery_url(&self) -> String {
-        const SUFFIX: &str = "/.well-known/openid-configuration";
-        let issuer = self.settings.issuer.trim_end_matches('/');
-        if issuer.ends_with(SUFFIX) {
-            issuer.to_owned()
-        } else {
-            format!("{issuer}{SUFFIX}")
-        }
+        format!("{}{DISCOVERY_SUFFIX}", self.issuer())
     }
 
     async fn discover(&self) -> Result<(), IdpError> {
@@ -135,7 +150,7 @@ impl Provider {
         Ok(())
     }
 
-    /// Fetches discovery (when not yet known) and every JWKS source, then publishes the union
+    /// Fetches discovery and every JWKS source, then publishes the union
     /// of each source's last good keys. Fails only when no source at all answered.
     pub async fn refresh(&self) -> Result<(), IdpError> {
         let _single_flight = self.refresh_lock.lock().await;
@@ -242,4 +257,37 @@ impl Provider {
 /// A URL as it may be logged: without its query string.
 pub fn redact_query(url: &str) -> &str {
     url.split_once('?').map_or(url, |(base, _)| base)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn provider(issuer: &str) -> Provider {
+        let settings = ProviderSettings {
+            issuer: issuer.to_owned(),
+            token_endpoint: None,
+            extra_jwks_uris: Vec::new(),
+            timeout: Duration::from_secs(1),
+            ssl_verify: true,
+            min_refetch_interval: Duration::from_secs(1),
+        };
+        Provider::new(settings, reqwest::Client::new())
+    }
+
+    #[test]
+    fn issuer_is_normalised_from_either_form() {
+        for written in [
+            "http://idp/realms/kong",
+            "http://idp/realms/kong/",
+            "http://idp/realms/kong/.well-known/openid-configuration",
+        ] {
+            let provider = provider(written);
+            assert_eq!(provider.issuer(), "http://idp/realms/kong", "{written}");
+            assert_eq!(
+                provider.discovery_url(),
+                "http://idp/realms/kong/.well-known/openid-configuration"
+            );
+        }
+    }
 }

@@ -59,11 +59,36 @@ pub fn basic_authorization(credentials: &ClientCredentials) -> String {
     format!("Basic {}", STANDARD.encode(format!("{id}:{secret}")))
 }
 
+#[derive(Deserialize)]
+struct ErrorResponseBody {
+    #[serde(default)]
+    error: Option<String>,
+}
+
+/// OAuth error codes (RFC 6749 section 5.2) that say the client's credentials are refused.
+const CREDENTIAL_ERRORS: [&str; 3] = ["invalid_client", "unauthorized_client", "invalid_grant"];
+
+/// Whether a 4xx answer refuses the credentials (401, or 400 with a credential error code),
+/// rather than telling of an IdP or configuration problem (429, 404, `invalid_scope`, ...).
+fn refuses_credentials(status: u16, body: &[u8]) -> bool {
+    let error = serde_json::from_slice::<ErrorResponseBody>(body)
+        .ok()
+        .and_then(|b| b.error);
+    match status {
+        401 => true,
+        400 | 403 => error.is_some_and(|e| CREDENTIAL_ERRORS.contains(&e.as_str())),
+        _ => false,
+    }
+}
+
 /// Reads the token endpoint's answer.
 pub fn read_response(status: u16, body: &[u8]) -> Result<TokenResponse, IdpError> {
     match status {
         200..=299 => {}
-        400..=499 => return Err(IdpError::Rejected { status }),
+        400..=499 if refuses_credentials(status, body) => {
+            return Err(IdpError::Rejected { status })
+        }
+        400..=499 => return Err(IdpError::UnexpectedStatus { status }),
         500..=599 => return Err(IdpError::ServerError { status }),
         _ => return Err(IdpError::InvalidResponse("unexpected status")),
     }
@@ -158,6 +183,20 @@ mod tests {
             read_response(401, b"{}").unwrap_err(),
             IdpError::Rejected { status: 401 }
         );
+        assert_eq!(
+            read_response(400, br#"{"error":"invalid_client"}"#).unwrap_err(),
+            IdpError::Rejected { status: 400 }
+        );
+        for (status, body) in [
+            (400, &br#"{"error":"invalid_scope"}"#[..]),
+            (429, b"slow down"),
+            (404, b""),
+        ] {
+            assert_eq!(
+                read_response(status, body).unwrap_err(),
+                IdpError::UnexpectedStatus { status }
+            );
+        }
         assert_eq!(
             read_response(503, b"").unwrap_err(),
             IdpError::ServerError { status: 503 }

@@ -63,15 +63,17 @@ pub async fn read(
     Err(FlowError::NoCredentials)
 }
 
-/// `form` (a query string or form body) without `client_id` and `client_secret`.
-pub fn without_credentials(form: &str) -> String {
-    form.split('&')
+/// `form` (a query string or form body) without the pairs whose decoded name is `client_id`
+/// or `client_secret` (`client%5Fsecret` included); other bytes are kept as they were.
+pub fn without_credentials(form: &[u8]) -> Vec<u8> {
+    let kept: Vec<&[u8]> = form
+        .split(|byte| *byte == b'&')
         .filter(|pair| {
-            let name = pair.split('=').next().unwrap_or("");
-            !CREDENTIAL_PARAMS.contains(&name)
+            let name = form_urlencoded::parse(pair).next().map(|(name, _)| name);
+            !name.is_some_and(|name| CREDENTIAL_PARAMS.contains(&name.as_ref()))
         })
-        .collect::<Vec<_>>()
-        .join("&")
+        .collect();
+    kept.join(&b'&')
 }
 
 /// Removes the credential parameters from the upstream query string.
@@ -79,7 +81,7 @@ pub fn hide_in_query(request: &mut RequestHeader) -> pingora::Result<()> {
     let Some(query) = request.uri.query() else {
         return Ok(());
     };
-    let kept = without_credentials(query);
+    let kept = String::from_utf8_lossy(&without_credentials(query.as_bytes())).into_owned();
     let path = request.uri.path();
     let uri = if kept.is_empty() {
         path.to_owned()
@@ -94,7 +96,7 @@ pub fn hide_in_query(request: &mut RequestHeader) -> pingora::Result<()> {
 
 /// The form body to send upstream instead of `body`, without the credential parameters.
 pub fn hidden_body(body: &[u8]) -> Bytes {
-    Bytes::from(without_credentials(&String::from_utf8_lossy(body)))
+    Bytes::from(without_credentials(body))
 }
 
 fn is_small_form_post(request: &RequestHeader) -> bool {
@@ -145,6 +147,15 @@ mod tests {
             RequestHeader::build("GET", b"/get?client_id=x&client_secret=y", None).unwrap();
         hide_in_query(&mut only).unwrap();
         assert_eq!(only.uri.to_string(), "/get");
+    }
+
+    #[test]
+    fn encoded_credential_names_are_stripped_too() {
+        assert_eq!(
+            hidden_body(b"client_id=x&client%5Fsecret=y&a=%FF"),
+            &b"a=%FF"[..]
+        );
+        assert_eq!(hidden_body(b"a=\xff&client_id=x"), &b"a=\xff"[..]);
     }
 
     #[test]

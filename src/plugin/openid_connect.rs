@@ -53,7 +53,6 @@ impl OpenIdConnectPlugin {
             timeout: Duration::from_millis(config.timeout),
             leeway_seconds: config.leeway as i64,
             cache_tokens: config.cache_tokens,
-            default_ttl: Duration::from_secs(config.cache_ttl),
             ttl_min: config.cache_ttl_min.map(Duration::from_secs),
             ttl_max: config.cache_ttl_max.map(Duration::from_secs),
             negative_ttl: config

@@ -78,6 +78,7 @@ impl PluginRegistry {
             token_endpoint: config.token_endpoint.clone(),
             extra_jwks_uris: config.extra_jwks_uris.clone(),
             timeout: Duration::from_millis(config.timeout),
+            ssl_verify: config.ssl_verify,
             min_refetch_interval: self.settings.jwks_min_refetch_interval,
         };
         let mut providers = match self.providers.lock() {
