@@ -6,6 +6,8 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
+LOG="$(mktemp "${TMPDIR:-/tmp}/oidc-gateway-tests.XXXXXX")"
+trap 'rm -f "$LOG"' EXIT
 
 bash tests/setup.sh
 
@@ -13,7 +15,10 @@ echo "run: cargo fmt --check"
 cargo fmt --all -- --check
 echo "run: cargo clippy --all-targets -- -D warnings"
 cargo clippy --all-targets -- -D warnings
-echo "run: cargo test (unit, config, fault injection with stub IdPs, end to end with the real IdP and httpbin)"
-cargo test --all-targets
-echo "run: criterion benches, one pass each (smoke, no timing)"
-cargo test --benches -q
+echo "run: cargo test --all-targets (unit, config, CLI, fault injection with stub IdPs, end to end"
+echo "     with the real IdP and httpbin, and one smoke pass of each criterion benchmark)"
+cargo test --all-targets 2>&1 | tee "$LOG"
+
+# One closing line over every test binary.
+sum() { grep -Eo "[0-9]+ $1" "$LOG" | awk '{ total += $1 } END { print total + 0 }'; }
+echo "tests: $(sum passed) passed, $(sum failed) failed"
