@@ -1,6 +1,8 @@
 //! A stub upstream for gateway tests: answers every request with its method, path and headers as JSON.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::{JoinHandle, JoinSet};
@@ -11,18 +13,22 @@ use super::http;
 pub struct EchoUpstream {
     addr: SocketAddr,
     task: JoinHandle<()>,
+    connections: Arc<AtomicUsize>,
 }
 
 impl EchoUpstream {
     pub async fn start() -> EchoUpstream {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind echo");
         let addr = listener.local_addr().expect("echo addr");
+        let connections_accepted = Arc::new(AtomicUsize::new(0));
+        let counter = connections_accepted.clone();
         let task = tokio::spawn(async move {
             let mut connections = JoinSet::new();
             loop {
                 tokio::select! {
                     accepted = listener.accept() => {
                         if let Ok((stream, _)) = accepted {
+                            counter.fetch_add(1, Ordering::Relaxed);
                             connections.spawn(echo(stream));
                         }
                     }
@@ -30,7 +36,16 @@ impl EchoUpstream {
                 }
             }
         });
-        EchoUpstream { addr, task }
+        EchoUpstream {
+            addr,
+            task,
+            connections: connections_accepted,
+        }
+    }
+
+    /// TCP connections accepted so far.
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::Relaxed)
     }
 
     pub fn port(&self) -> u16 {
