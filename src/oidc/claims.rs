@@ -20,11 +20,20 @@ pub struct RawClaims<'a> {
 }
 
 impl<'a> RawClaims<'a> {
-    /// Parses `json`, keeping the members named in `wanted`. A wanted name that appears twice
-    /// is an error (which of two values to trust is not for the gateway to guess).
-    pub fn parse(json: &'a [u8], wanted: &[&str]) -> Result<Self, serde_json::Error> {
+    /// Parses `json`, keeping the members named in `wanted` or `also_wanted`. A wanted name
+    /// that appears twice is an error (which of two values to trust is not for the gateway to
+    /// guess).
+    pub fn parse(
+        json: &'a [u8],
+        wanted: &[&str],
+        also_wanted: &[String],
+    ) -> Result<Self, serde_json::Error> {
         let mut deserializer = serde_json::Deserializer::from_slice(json);
-        let claims = MembersVisitor { wanted }.deserialize(&mut deserializer)?;
+        let visitor = MembersVisitor {
+            wanted,
+            also_wanted,
+        };
+        let claims = visitor.deserialize(&mut deserializer)?;
         deserializer.end()?;
         Ok(claims)
     }
@@ -82,6 +91,13 @@ impl<'a> RawClaims<'a> {
 
 struct MembersVisitor<'w> {
     wanted: &'w [&'w str],
+    also_wanted: &'w [String],
+}
+
+impl MembersVisitor<'_> {
+    fn wants(&self, name: &str) -> bool {
+        self.wanted.contains(&name) || self.also_wanted.iter().any(|w| w == name)
+    }
 }
 
 impl<'de> DeserializeSeed<'de> for MembersVisitor<'_> {
@@ -101,9 +117,9 @@ impl<'de> Visitor<'de> for MembersVisitor<'_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut members: Vec<(Cow<'de, str>, &'de RawValue)> =
-            Vec::with_capacity(self.wanted.len());
+            Vec::with_capacity(self.wanted.len() + self.also_wanted.len());
         while let Some(MemberName(name)) = map.next_key::<MemberName<'de>>()? {
-            if !self.wanted.contains(&name.as_ref()) {
+            if !self.wants(&name) {
                 map.next_value::<IgnoredAny>()?;
                 continue;
             }
@@ -151,10 +167,12 @@ mod tests {
 
     #[test]
     fn reads_typed_claims() {
-        let wanted = ["iss", "exp", "nbf", "iat", "client_id", "groups"];
+        let wanted = ["iss", "exp", "nbf", "iat"];
+        let also = ["client_id".to_owned(), "groups".to_owned()];
         let claims = RawClaims::parse(
             br#"{"iss":"a","exp":12,"nbf":3.5,"client_id":"x","groups":["g",1,"h"],"x":{"y":[1]}}"#,
             &wanted,
+            &also,
         )
         .unwrap();
         assert_eq!(claims.string("iss"), Ok(Some(Cow::Borrowed("a"))));
@@ -168,9 +186,9 @@ mod tests {
 
     #[test]
     fn duplicate_members_are_refused() {
-        assert!(RawClaims::parse(br#"{"iss":"a","iss":"b"}"#, &["iss"]).is_err());
-        assert!(RawClaims::parse(br#"{"x":1,"x":2}"#, &["iss"]).is_ok());
-        assert!(RawClaims::parse(br#"["iss"]"#, &["iss"]).is_err());
-        assert!(RawClaims::parse(br#"{"iss":"a"} trailing"#, &["iss"]).is_err());
+        assert!(RawClaims::parse(br#"{"iss":"a","iss":"b"}"#, &["iss"], &[]).is_err());
+        assert!(RawClaims::parse(br#"{"x":1,"x":2}"#, &["iss"], &[]).is_ok());
+        assert!(RawClaims::parse(br#"["iss"]"#, &["iss"], &[]).is_err());
+        assert!(RawClaims::parse(br#"{"iss":"a"} trailing"#, &["iss"], &[]).is_err());
     }
 }

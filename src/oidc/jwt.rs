@@ -87,9 +87,10 @@ pub fn verify(
     else {
         return Err(JwtError::Malformed);
     };
-    let header_json = decode(header_b64)?;
+    let mut header_buffer = [0u8; MAX_SMALL_PART];
+    let header_json = decode_small(header_b64, &mut header_buffer)?;
     let header: Header<'_> =
-        serde_json::from_slice(&header_json).map_err(|_| JwtError::Malformed)?;
+        serde_json::from_slice(header_json).map_err(|_| JwtError::Malformed)?;
     if header.crit.is_some()
         || header.jku.is_some()
         || header.x5u.is_some()
@@ -105,16 +106,15 @@ pub fn verify(
     if key.algorithm != algorithm {
         return Err(JwtError::AlgorithmMismatch);
     }
-    let signature = decode(signature_b64)?;
+    let mut signature_buffer = [0u8; MAX_SMALL_PART];
+    let signature = decode_small(signature_b64, &mut signature_buffer)?;
     let signed_len = header_b64.len() + 1 + payload_b64.len();
-    if !key.verify(&token.as_bytes()[..signed_len], &signature) {
+    if !key.verify(&token.as_bytes()[..signed_len], signature) {
         return Err(JwtError::BadSignature);
     }
     let payload = decode(payload_b64)?;
-    let mut wanted: Vec<&str> = Vec::with_capacity(STANDARD_CLAIMS.len() + wanted_claims.len());
-    wanted.extend_from_slice(&STANDARD_CLAIMS);
-    wanted.extend(wanted_claims.iter().map(String::as_str));
-    let claims = RawClaims::parse(&payload, &wanted).map_err(|_| JwtError::Malformed)?;
+    let claims = RawClaims::parse(&payload, &STANDARD_CLAIMS, wanted_claims)
+        .map_err(|_| JwtError::Malformed)?;
     let expires_at = check_standard_claims(&claims, expect, now)?;
     Ok(VerifiedToken {
         kid: header.kid,
@@ -164,6 +164,20 @@ fn check_standard_claims(
         }
     }
     Ok(exp)
+}
+
+/// Largest decoded header or signature, in bytes (an RSA-8192 signature is 1,024).
+const MAX_SMALL_PART: usize = 1024;
+
+/// Decodes a header or signature into `buffer`, without allocating.
+fn decode_small<'b>(
+    part: &str,
+    buffer: &'b mut [u8; MAX_SMALL_PART],
+) -> Result<&'b [u8], JwtError> {
+    let len = URL_SAFE_NO_PAD
+        .decode_slice(part, buffer)
+        .map_err(|_| JwtError::Malformed)?;
+    Ok(&buffer[..len])
 }
 
 fn decode(part: &str) -> Result<Vec<u8>, JwtError> {
