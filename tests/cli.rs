@@ -102,6 +102,7 @@ fn sigterm_stops_the_gateway_within_seconds() {
         .arg(repo("conf/kong.yaml"))
         .args(["--proxy-listen", &listen])
         .env("RUST_LOG", "warn")
+        .stderr(std::process::Stdio::null())
         .spawn()
         .expect("spawn");
     let started = std::time::Instant::now();
