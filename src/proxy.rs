@@ -17,15 +17,6 @@ use crate::respond::ErrorResponse;
 use crate::snapshot::{Snapshot, SnapshotStore};
 use crate::upstream_request::{forwarded_for, service_host_header, upstream_path};
 
-/// Headers a client may not forge on a route that authenticates consumers.
-const CONSUMER_HEADERS: [&str; 5] = [
-    "x-consumer-id",
-    "x-consumer-username",
-    "x-consumer-custom-id",
-    "x-credential-identifier",
-    "x-anonymous-consumer",
-];
-
 /// Per-request state: the pinned snapshot and what the phases learned.
 pub struct RequestContext {
     snapshot: Arc<Snapshot>,
@@ -182,9 +173,6 @@ impl ProxyHttp for Gateway {
         upstream.append_header(http::header::VIA, VIA)?;
 
         if let Some((plugin, auth)) = &ctx.auth {
-            for name in CONSUMER_HEADERS {
-                upstream.remove_header(name);
-            }
             plugin.rewrite_upstream(auth, upstream)?;
         }
         Ok(())

@@ -59,10 +59,6 @@ impl ErrorResponse {
         )
     }
 
-    pub fn upstream_unavailable() -> Self {
-        Self::new(503, "name resolution failed")
-    }
-
     pub fn upstream_timeout() -> Self {
         Self::new(504, "The upstream server is timing out")
     }

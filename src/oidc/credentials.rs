@@ -37,7 +37,7 @@ pub fn from_authorization_header(
     if value.len() > MAX_BASIC_HEADER_LEN {
         return Err(CredentialsError::BadBase64);
     }
-    let encoded = trim_ascii(encoded);
+    let encoded = encoded.trim_ascii();
     let decoded = base64::engine::general_purpose::STANDARD
         .decode(encoded)
         .map_err(|_| CredentialsError::BadBase64)?;
@@ -86,7 +86,7 @@ fn checked(joined: String, id_len: usize) -> Result<ClientCredentials, Credentia
 
 /// The part after `Basic ` (scheme matched case-insensitively), if the value is Basic.
 fn strip_basic_scheme(value: &[u8]) -> Option<&[u8]> {
-    let value = trim_ascii(value);
+    let value = value.trim_ascii();
     let (scheme, rest) = value.split_at_checked(5)?;
     if !scheme.eq_ignore_ascii_case(b"basic") {
         return None;
@@ -95,10 +95,6 @@ fn strip_basic_scheme(value: &[u8]) -> Option<&[u8]> {
         Some(b' ') | Some(b'\t') => Some(&rest[1..]),
         _ => None,
     }
-}
-
-fn trim_ascii(bytes: &[u8]) -> &[u8] {
-    bytes.trim_ascii()
 }
 
 #[cfg(test)]

@@ -21,13 +21,6 @@ pub enum FlowError {
     IdpUnavailable(IdpError),
 }
 
-impl FlowError {
-    /// Whether the client can fix this (401) rather than wait for the IdP (5xx).
-    pub fn is_client_error(&self) -> bool {
-        !matches!(self, Self::IdpUnavailable(_))
-    }
-}
-
 impl fmt::Display for FlowError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -21,11 +21,6 @@ pub enum IdpError {
 }
 
 impl IdpError {
-    /// Failures that say nothing about the credentials, only about the IdP (502/504).
-    pub fn is_unavailable(&self) -> bool {
-        !matches!(self, Self::Rejected { .. })
-    }
-
     pub(crate) fn from_transport(error: &reqwest::Error) -> Self {
         if error.is_timeout() {
             Self::Timeout

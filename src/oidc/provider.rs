@@ -73,10 +73,6 @@ impl Provider {
         }
     }
 
-    pub fn settings(&self) -> &ProviderSettings {
-        &self.settings
-    }
-
     /// The HTTP client every IdP call goes through.
     pub fn client(&self) -> &reqwest::Client {
         &self.client

@@ -20,6 +20,15 @@ use crate::oidc::provider::Provider;
 use crate::oidc::token_cache::{CacheLimits, CachedToken};
 use crate::respond::ErrorResponse;
 
+/// Headers a client may not forge on a route that authenticates consumers.
+const CONSUMER_HEADERS: [&str; 5] = [
+    "x-consumer-id",
+    "x-consumer-username",
+    "x-consumer-custom-id",
+    "x-credential-identifier",
+    "x-anonymous-consumer",
+];
+
 /// What a successful authentication hands to the upstream request.
 pub struct Authenticated {
     pub token: Arc<CachedToken>,
@@ -118,12 +127,16 @@ impl OpenIdConnectPlugin {
         })
     }
 
-    /// Sets the token and consumer headers on the upstream request.
+    /// Sets the token and consumer headers on the upstream request; consumer headers the
+    /// client sent are removed first, so none can be forged.
     pub fn rewrite_upstream(
         &self,
         auth: &Authenticated,
         request: &mut RequestHeader,
     ) -> pingora::Result<()> {
+        for name in CONSUMER_HEADERS {
+            request.remove_header(name);
+        }
         request.insert_header(
             self.upstream_header.clone(),
             auth.token.upstream_value.clone(),
