@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 pub mod background;
+pub mod balancer;
 pub mod cli;
 pub mod config;
 pub mod logging;

@@ -11,7 +11,8 @@ use pingora::upstreams::peer::HttpPeer;
 use pingora::{Error, ErrorType, Result};
 use pingora_proxy::{FailToProxy, ProxyHttp, Session};
 
-use crate::config::compiled::{CompiledRoute, CompiledService};
+use crate::balancer::{HashInput, Pick};
+use crate::config::compiled::{CompiledRoute, CompiledService, ServiceTarget};
 use crate::plugin::openid_connect::{Authenticated, OpenIdConnectPlugin};
 use crate::respond::ErrorResponse;
 use crate::snapshot::{Snapshot, SnapshotStore};
@@ -29,6 +30,8 @@ pub struct RequestContext {
     retries: u32,
     /// Status the gateway answered by itself, for the access log.
     answered: Option<u16>,
+    /// The upstream target of the current attempt (its lease lives as long as this).
+    pick: Option<Pick>,
 }
 
 impl RequestContext {
@@ -64,6 +67,7 @@ impl ProxyHttp for Gateway {
             auth: None,
             retries: 0,
             answered: None,
+            pick: None,
         }
     }
 
@@ -106,16 +110,58 @@ impl ProxyHttp for Gateway {
 
     async fn upstream_peer(
         &self,
-        _session: &mut Session,
+        session: &mut Session,
         ctx: &mut RequestContext,
     ) -> Result<Box<HttpPeer>> {
-        let (_, service) = ctx
+        let (target, timeouts) = ctx
             .matched()
+            .map(|(_, s)| {
+                (
+                    s.target,
+                    [s.connect_timeout, s.read_timeout, s.write_timeout],
+                )
+            })
             .ok_or_else(|| Error::new(ErrorType::InternalError))?;
-        let mut peer = HttpPeer::new(service.address, false, String::new());
-        peer.options.connection_timeout = Some(service.connect_timeout);
-        peer.options.read_timeout = Some(service.read_timeout);
-        peer.options.write_timeout = Some(service.write_timeout);
+        let address = match target {
+            ServiceTarget::Address(address) => address,
+            ServiceTarget::Upstream(i) => {
+                let balancer = ctx
+                    .snapshot
+                    .config
+                    .upstreams
+                    .get(i)
+                    .ok_or_else(|| Error::new(ErrorType::InternalError))?;
+                let request = session.req_header();
+                let input = HashInput {
+                    consumer_id: ctx
+                        .auth
+                        .as_ref()
+                        .and_then(|(_, auth)| auth.consumer.as_ref())
+                        .map(|c| c.id.as_str()),
+                    client_ip: session
+                        .client_addr()
+                        .and_then(|a| a.as_inet())
+                        .map(|a| a.ip()),
+                    headers: &request.headers,
+                    path: request.uri.path(),
+                    query: request.uri.query(),
+                };
+                let pick = balancer.select(&input, &[]).ok_or_else(|| {
+                    Error::explain(
+                        ErrorType::HTTPStatus(503),
+                        "failure to get a peer from the ring-balancer",
+                    )
+                })?;
+                let address = pick.address;
+                ctx.pick = Some(pick);
+                address
+            }
+        };
+        let mut peer = HttpPeer::new(address, false, String::new());
+        let [connect, read, write] = timeouts;
+        peer.options.connection_timeout = Some(connect);
+        peer.options.read_timeout = Some(read);
+        peer.options.write_timeout = Some(write);
         Ok(Box::new(peer))
     }
 

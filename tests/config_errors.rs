@@ -58,8 +58,8 @@ fn format_version_and_top_level_keys() {
     assert_error(&e, "_format_version", "missing field");
     let e = errors_of("_format_version: \"2.1\"\n");
     assert_error(&e, "_format_version", "unsupported value");
-    let e = errors_of("_format_version: \"3.0\"\nupstreams: []\n_transform: yes please\n");
-    assert_error(&e, "upstreams", "unknown field");
+    let e = errors_of("_format_version: \"3.0\"\nupstreamz: []\n_transform: yes please\n");
+    assert_error(&e, "upstreamz", "unknown field");
     assert_error(&e, "_transform", "invalid type");
     let e = errors_of("- a\n- b\n");
     assert_error(&e, "document", "expected a mapping");

@@ -6,7 +6,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use oidc_gateway::config::openid_connect::{AuthMethod, ConsumerBy};
-use oidc_gateway::config::{compile_declarative_str, load_declarative_file, CompiledConfig};
+use oidc_gateway::config::{
+    compile_declarative_str, load_declarative_file, CompiledConfig, ServiceTarget,
+};
 
 const REFERENCE: &str = r#"
 _format_version: "3.0"
@@ -69,8 +71,8 @@ fn reference_config_loads_with_kong_defaults() {
     assert_eq!(service.host, "127.0.0.1");
     assert_eq!(service.port, 9080);
     assert_eq!(
-        service.address,
-        "127.0.0.1:9080".parse::<SocketAddr>().unwrap()
+        service.target,
+        ServiceTarget::Address("127.0.0.1:9080".parse::<SocketAddr>().unwrap())
     );
     assert_eq!(service.path, None);
     assert_eq!(service.connect_timeout, Duration::from_millis(60_000));
@@ -202,7 +204,10 @@ services:
     );
     assert_eq!(s[1].connect_timeout, Duration::from_millis(1500));
     assert_eq!(s[1].read_timeout, Duration::from_millis(60_000));
-    assert_eq!(s[2].address, "127.0.0.1:80".parse::<SocketAddr>().unwrap());
+    assert_eq!(
+        s[2].target,
+        ServiceTarget::Address("127.0.0.1:80".parse::<SocketAddr>().unwrap())
+    );
     assert_eq!(s[2].host, "localhost");
     assert_eq!(s[2].path.as_deref(), Some("/base"));
 }

@@ -1,7 +1,7 @@
 //! Compiles a parsed document into a [`CompiledConfig`]: drafts every entity, resolves
 //! route-to-service references, rejects duplicates, takes the plugins attached by
 //! `attach.rs` with Kong's precedence (route, then service, then global), resolves
-//! service addresses and builds the router.
+//! service addresses (or the upstream a service's host names) and builds the router.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
@@ -10,11 +10,16 @@ use std::sync::Arc;
 use serde_yaml::Value;
 
 use super::attach::{attach_plugins, find_service, Scope};
-use super::compiled::{CompiledConfig, CompiledRoute, CompiledService, Consumers, PluginRef};
+use super::compiled::{
+    CompiledConfig, CompiledRoute, CompiledService, Consumers, PluginRef, ServiceTarget,
+};
 use super::entities::{consumer, route_draft, RouteDraft};
 use super::errors::{join, ConfigErrors, Unique};
-use super::parse::{parse_document, Document, RouteOwner};
+use super::model::EntityRef;
+use super::parse::{parse_document, Document, RouteOwner, TargetOwner};
 use super::service::{service_draft, ServiceDraft};
+use super::upstream::{target_draft, upstream_draft, UpstreamDraft};
+use crate::balancer::{Balancer, TargetInfo};
 use crate::router::Router;
 
 /// Compiles a whole document (already read as YAML).
@@ -67,8 +72,9 @@ pub fn compile_document(root: Value) -> Result<CompiledConfig, ConfigErrors> {
 
     let consumers = compile_consumers(&doc, &mut errors);
     let plugins = attach_plugins(&doc, &services, &routes, &mut errors);
+    let (upstreams, upstream_by_name) = compile_upstreams(&doc, &mut errors);
 
-    // Enabled services in document order, with their resolved addresses.
+    // Enabled services in document order, with their resolved addresses (or upstream).
     let mut service_index = HashMap::new();
     let mut compiled_services = Vec::new();
     for (i, draft) in services.iter().enumerate() {
@@ -76,10 +82,14 @@ pub fn compile_document(root: Value) -> Result<CompiledConfig, ConfigErrors> {
             continue;
         };
         let path = join(&doc.services[i].path, "host");
-        match resolve(&draft.host, draft.port) {
-            Ok(address) => {
+        let target = match upstream_by_name.get(&draft.host.to_ascii_lowercase()) {
+            Some(&upstream) => Ok(ServiceTarget::Upstream(upstream)),
+            None => resolve(&draft.host, draft.port).map(ServiceTarget::Address),
+        };
+        match target {
+            Ok(target) => {
                 service_index.insert(i, compiled_services.len());
-                compiled_services.push(compiled_service(draft, address));
+                compiled_services.push(compiled_service(draft, target));
             }
             Err(message) => errors.push(path, message),
         }
@@ -120,17 +130,125 @@ pub fn compile_document(root: Value) -> Result<CompiledConfig, ConfigErrors> {
         routes: compiled_routes,
         services: compiled_services,
         consumers,
+        upstreams,
     })
 }
 
-fn compiled_service(draft: &ServiceDraft, address: SocketAddr) -> CompiledService {
+/// Checks upstreams and their targets, resolves target hosts and builds one balancer per
+/// upstream. Returns the balancers and, by lowercase name, their indexes.
+fn compile_upstreams(
+    doc: &Document,
+    errors: &mut ConfigErrors,
+) -> (Vec<Arc<Balancer>>, HashMap<String, usize>) {
+    let mut unique = Unique::default();
+    let mut drafts: Vec<Option<UpstreamDraft>> = doc
+        .upstreams
+        .iter()
+        .map(|entry| {
+            let def = entry.def.as_ref()?;
+            let draft = upstream_draft(def, &entry.path, errors)?;
+            if def.id.is_some() {
+                unique.check("id", &draft.id, &entry.path, errors);
+            }
+            unique.check(
+                "name",
+                &draft.name.to_ascii_lowercase(),
+                &entry.path,
+                errors,
+            );
+            Some(draft)
+        })
+        .collect();
+
+    // (upstream index, "host:port") -> where that target was first seen.
+    let mut seen: HashMap<(usize, String), String> = HashMap::new();
+    for (entry, owner) in &doc.targets {
+        let Some(def) = entry.def.as_ref() else {
+            continue;
+        };
+        let draft = target_draft(def, &entry.path, errors);
+        let at = join(&entry.path, "upstream");
+        let upstream = match (owner, &def.upstream) {
+            (TargetOwner::Upstream(_), Some(_)) => {
+                errors.push(at, "not allowed in a target nested in an upstream");
+                None
+            }
+            (TargetOwner::Upstream(i), None) => Some(*i),
+            (TargetOwner::TopLevel, None) => {
+                errors.push(at, "missing field");
+                None
+            }
+            (TargetOwner::TopLevel, Some(value)) => find_upstream(value, &drafts, &at, errors),
+        };
+        let (Some(draft), Some(upstream)) = (draft, upstream) else {
+            continue;
+        };
+        let identity = draft.identity();
+        let target_at = join(&entry.path, "target");
+        if let Some(first) = seen.get(&(upstream, identity.clone())) {
+            errors.push(
+                target_at,
+                format!("duplicate target '{identity}' (also at {first})"),
+            );
+            continue;
+        }
+        seen.insert((upstream, identity), target_at.clone());
+        match resolve(&draft.host, draft.port) {
+            Ok(address) => {
+                if let Some(Some(up)) = drafts.get_mut(upstream) {
+                    up.settings.targets.push(TargetInfo {
+                        address,
+                        host: draft.host,
+                        port: draft.port,
+                        weight: draft.weight,
+                    });
+                }
+            }
+            Err(message) => errors.push(target_at, message),
+        }
+    }
+
+    let mut balancers = Vec::new();
+    let mut by_name = HashMap::new();
+    for draft in drafts.into_iter().flatten() {
+        by_name.insert(draft.name.to_ascii_lowercase(), balancers.len());
+        balancers.push(Arc::new(Balancer::new(draft.settings)));
+    }
+    (balancers, by_name)
+}
+
+/// The document index of the upstream a top-level target references.
+fn find_upstream(
+    value: &Value,
+    drafts: &[Option<UpstreamDraft>],
+    path: &str,
+    errors: &mut ConfigErrors,
+) -> Option<usize> {
+    let reference = match EntityRef::parse(value) {
+        Ok(reference) => reference,
+        Err(message) => {
+            errors.push(path, message);
+            return None;
+        }
+    };
+    let found = drafts.iter().position(|d| {
+        d.as_ref()
+            .is_some_and(|d| reference.matches(&d.id, Some(&d.name)))
+    });
+    if found.is_none() {
+        errors.push(path, format!("no upstream {reference}"));
+    }
+    found
+}
+
+fn compiled_service(draft: &ServiceDraft, target: ServiceTarget) -> CompiledService {
     CompiledService {
         id: draft.id.clone(),
         name: draft.name.clone(),
         protocol: draft.protocol.clone(),
         host: draft.host.clone(),
         port: draft.port,
-        address,
+        target,
         path: draft.path.clone(),
         connect_timeout: draft.connect_timeout,
         read_timeout: draft.read_timeout,

@@ -5,6 +5,7 @@
 
 use std::{collections::HashMap, net::SocketAddr, sync::Arc, time::Duration};
 
+use crate::balancer::Balancer;
 use crate::config::openid_connect::{ConsumerBy, OpenIdConnectConfig};
 use crate::router::Router;
 
@@ -16,6 +17,17 @@ pub struct CompiledConfig {
     pub routes: Vec<CompiledRoute>,
     pub services: Vec<CompiledService>,
     pub consumers: Consumers,
+    /// Kong upstreams, in document order; `ServiceTarget::Upstream` indexes into this.
+    pub upstreams: Vec<Arc<Balancer>>,
+}
+
+/// Where a service sends its requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServiceTarget {
+    /// The service's host, resolved once at compile time (a blocking lookup is fine there).
+    Address(SocketAddr),
+    /// The service's host names an upstream: index into `CompiledConfig::upstreams`.
+    Upstream(usize),
 }
 
 #[derive(Debug)]
@@ -29,8 +41,8 @@ pub struct CompiledService {
     pub host: String,
     /// Kong default 80.
     pub port: u16,
-    /// Resolved once at compile time (a blocking lookup is fine there).
-    pub address: SocketAddr,
+    /// A resolved address, or the upstream the host names.
+    pub target: ServiceTarget,
     /// Service path, e.g. "/anything".
     pub path: Option<String>,
     /// Kong default 60000 ms.

@@ -16,9 +16,11 @@ pub mod openid_connect;
 mod parse;
 mod plugin;
 mod service;
+mod upstream;
+pub mod upstream_model;
 
 pub use compiled::{
-    CompiledConfig, CompiledRoute, CompiledService, Consumer, Consumers, PluginRef,
+    CompiledConfig, CompiledRoute, CompiledService, Consumer, Consumers, PluginRef, ServiceTarget,
 };
 pub use errors::{ConfigError, ConfigErrors};
 

@@ -8,6 +8,7 @@ use serde_yaml::{Mapping, Value};
 
 use super::errors::{deserialize_at, join, ConfigErrors};
 use super::model::{ConsumerDef, PluginDef, RouteDef, ServiceDef};
+use super::upstream_model::{TargetDef, UpstreamDef};
 
 /// Keys accepted at the top level of a declarative file.
 const TOP_LEVEL_KEYS: &[&str] = &[
@@ -19,6 +20,8 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "routes",
     "consumers",
     "plugins",
+    "upstreams",
+    "targets",
 ];
 
 /// One entity with the path it was found at.
@@ -49,6 +52,15 @@ pub enum PluginOwner {
     TopLevel,
 }
 
+/// Who a target was declared under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TargetOwner {
+    /// Nested under `upstreams[i]` (index into `Document::upstreams`).
+    Upstream(usize),
+    /// Top-level `targets[]`: the `upstream` field says which.
+    TopLevel,
+}
+
 /// Every entity of the document, flattened.
 #[derive(Default)]
 pub struct Document {
@@ -56,6 +68,8 @@ pub struct Document {
     pub routes: Vec<(Entry<RouteDef>, RouteOwner)>,
     pub consumers: Vec<Entry<ConsumerDef>>,
     pub plugins: Vec<(Entry<PluginDef>, PluginOwner)>,
+    pub upstreams: Vec<Entry<UpstreamDef>>,
+    pub targets: Vec<(Entry<TargetDef>, TargetOwner)>,
 }
 
 /// Reads the document's top level and every entity in it.
@@ -116,6 +130,30 @@ pub fn parse_document(root: Value, errors: &mut ConfigErrors) -> Document {
     }
     let plugins = take_list(&mut top, "plugins", "", errors);
     parse_plugins(&mut doc, plugins, "", PluginOwner::TopLevel, errors);
+    for (i, value) in take_list(&mut top, "upstreams", "", errors)
+        .into_iter()
+        .enumerate()
+    {
+        let path = format!("upstreams[{i}]");
+        let mut value = value;
+        let targets = take_nested(&mut value, "targets", &path, errors);
+        let index = doc.upstreams.len();
+        doc.upstreams.push(entry(value, path.clone(), errors));
+        for (j, target) in targets.into_iter().enumerate() {
+            let target_path = format!("{path}.targets[{j}]");
+            let owner = TargetOwner::Upstream(index);
+            doc.targets
+                .push((entry(target, target_path, errors), owner));
+        }
+    }
+    for (i, value) in take_list(&mut top, "targets", "", errors)
+        .into_iter()
+        .enumerate()
+    {
+        let path = format!("targets[{i}]");
+        doc.targets
+            .push((entry(value, path, errors), TargetOwner::TopLevel));
+    }
     doc
 }
 
