@@ -1,47 +1,54 @@
-//! Consistent hashing on a ring of `slots` points shared among targets by weight. A key
-//! maps to the first point at or after its hash; when that target cannot be used the
-//! walk goes on to the next point, so only that target's keys move.
+//! Consistent hashing on a ring of `slots` slots, like Kong's ring-balancer: a key hashes
+//! to a slot, each slot belongs to a target. Slots are dealt by weighted rendezvous
+//! hashing, so a slot's owner depends only on the slot and the targets competing for it:
+//! removing (or disabling) a target moves only its own slots, and adding one takes slots
+//! only. When a slot's target cannot be used the walk goes on to the next slot, so only
+//! that target's keys move.
 
-/// The ring: points sorted by position, each naming a target.
+/// The ring: the owning target of each slot (`None` when no target has weight).
 #[derive(Debug)]
 pub struct Ring {
-    points: Vec<(u64, usize)>,
+    slots: Vec<Option<usize>>,
 }
 
 impl Ring {
-    /// Builds the ring for `targets` (`(identity, weight)`), about `slots` points in all.
-    /// The identity ("host:port") fixes a target's points, so they do not move when
-    /// other targets are added or removed.
+    /// Deals `slots` slots among `targets` (`(identity, weight)`) in proportion to their
+    /// weights. The identity ("host:port") fixes a target's claim on each slot.
     pub fn new(targets: &[(String, u32)], slots: u32) -> Self {
-        let total: u64 = targets.iter().map(|(_, w)| u64::from(*w)).sum();
-        let mut points = Vec::new();
-        for (index, (identity, weight)) in targets.iter().enumerate() {
-            if *weight == 0 {
-                continue;
-            }
-            let Some(share) = (u64::from(slots) * u64::from(*weight)).checked_div(total) else {
-                continue;
-            };
-            for replica in 0..share.max(1) {
-                let position = hash(format!("{identity}#{replica}").as_bytes());
-                points.push((position, index));
-            }
-        }
-        points.sort_unstable();
-        Ring { points }
+        let seeds: Vec<u64> = targets.iter().map(|(id, _)| hash(id.as_bytes())).collect();
+        let slots = (0..u64::from(slots.max(1)))
+            .map(|slot| {
+                let mut best: Option<(usize, f64)> = None;
+                for (index, (_, weight)) in targets.iter().enumerate() {
+                    if *weight == 0 {
+                        continue;
+                    }
+                    let mixed = mix(seeds[index] ^ mix(slot.wrapping_add(0x9e37_79b9_7f4a_7c15)));
+                    // Uniform in (0, 1); the weighted score is w / -ln(u).
+                    let unit = ((mixed >> 11) as f64 + 0.5) / (1u64 << 53) as f64;
+                    let score = f64::from(*weight) / -unit.ln();
+                    if best.is_none_or(|(_, b)| score > b) {
+                        best = Some((index, score));
+                    }
+                }
+                best.map(|(index, _)| index)
+            })
+            .collect();
+        Ring { slots }
     }
 
-    /// The first target on the ring at or after `key`'s hash that `usable` accepts.
+    /// The target of `key`'s slot, or of the next slots when `usable` refuses it.
     pub fn pick(&self, key: &[u8], usable: impl Fn(usize) -> bool) -> Option<usize> {
-        if self.points.is_empty() {
+        let n = self.slots.len();
+        if n == 0 {
             return None;
         }
-        let position = hash(key);
-        let start = self.points.partition_point(|(p, _)| *p < position);
-        let n = self.points.len();
+        let start = (hash(key) % n as u64) as usize;
         let mut rejected: Vec<usize> = Vec::new();
         for offset in 0..n {
-            let (_, target) = self.points[(start + offset) % n];
+            let Some(target) = self.slots[(start + offset) % n] else {
+                continue;
+            };
             if rejected.contains(&target) {
                 continue;
             }
@@ -54,18 +61,23 @@ impl Ring {
     }
 }
 
-/// FNV-1a 64 with a final avalanche (splitmix64), so nearby inputs spread on the ring.
+/// splitmix64's finalizer.
+fn mix(mut h: u64) -> u64 {
+    h ^= h >> 30;
+    h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    h ^= h >> 27;
+    h = h.wrapping_mul(0x94d0_49bb_1331_11eb);
+    h ^ (h >> 31)
+}
+
+/// FNV-1a 64 with a final avalanche, so nearby inputs spread over the slots.
 pub fn hash(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in bytes {
         h ^= u64::from(*b);
         h = h.wrapping_mul(0x0000_0100_0000_01b3);
     }
-    h ^= h >> 30;
-    h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    h ^= h >> 27;
-    h = h.wrapping_mul(0x94d0_49bb_1331_11eb);
-    h ^ (h >> 31)
+    mix(h)
 }
 
 #[cfg(test)]
