@@ -5,6 +5,7 @@ pub mod background;
 pub mod balancer;
 pub mod cli;
 pub mod config;
+pub mod health_checks;
 pub mod logging;
 pub mod oidc;
 pub mod plugin;

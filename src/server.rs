@@ -10,6 +10,7 @@ use pingora::services::background::background_service;
 use crate::background::Refresher;
 use crate::cli::Cli;
 use crate::config::load_declarative_file;
+use crate::health_checks::HealthChecks;
 use crate::plugin::registry::PluginRegistry;
 use crate::proxy::Gateway;
 use crate::server_config;
@@ -55,6 +56,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
     let mut server = Server::new_with_opt_and_conf(opt, startup.server);
     server.bootstrap();
 
+    let health_checks = HealthChecks::new(Arc::clone(&store));
     let mut proxy = pingora_proxy::http_proxy_service(&server.configuration, Gateway::new(store));
     for address in &startup.proxy_listen {
         proxy.add_tcp(address);
@@ -64,6 +66,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
         "oidc refresher",
         Refresher::new(registry),
     ));
+    server.add_service(background_service("upstream health checks", health_checks));
     log::info!(
         "oidc-gateway listening on {}",
         startup.proxy_listen.join(", ")
