@@ -52,7 +52,12 @@ impl SnapshotStore {
         }
     }
 
+    /// Makes `snapshot` current; its upstreams take over the target health of the old one.
     pub fn replace(&self, snapshot: Snapshot) {
+        crate::balancer::carry_over_health(
+            &self.current().config.upstreams,
+            &snapshot.config.upstreams,
+        );
         let snapshot = Arc::new(snapshot);
         match self.current.write() {
             Ok(mut current) => *current = snapshot,

@@ -268,3 +268,26 @@ fn threshold_makes_the_whole_upstream_unhealthy() {
     balancer.report(1, PassiveOutcome::TcpFailure); // 50% healthy
     assert!(balancer.select(&input(&headers, None), &[]).is_none());
 }
+
+#[test]
+fn health_carries_over_to_a_reloaded_upstream() {
+    let mut s = settings(&[100, 100]);
+    s.healthchecks.passive.tcp_failures = 1;
+    let old = std::sync::Arc::new(Balancer::new(s.clone()));
+    old.report(1, PassiveOutcome::TcpFailure);
+    // The new config reorders the targets and adds one.
+    let mut reloaded = s;
+    reloaded.targets.reverse();
+    reloaded.targets.push(target(9, 100));
+    let new = std::sync::Arc::new(Balancer::new(reloaded));
+    oidc_gateway::balancer::carry_over_health(&[old], std::slice::from_ref(&new));
+    assert!(!new.is_healthy(0), "t2 was unhealthy");
+    assert!(new.is_healthy(1) && new.is_healthy(2));
+}
+
+#[test]
+fn balancer_is_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<Balancer>();
+    check::<oidc_gateway::balancer::Pick>();
+}

@@ -60,6 +60,16 @@ impl TargetHealth {
         self.healthy.load(Ordering::Acquire)
     }
 
+    /// Sets the health (after a reload), clearing the counters.
+    pub fn set_healthy(&self, healthy: bool) {
+        let mut counters = match self.counters.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        *counters = Counters::default();
+        self.healthy.store(healthy, Ordering::Release);
+    }
+
     /// Records `event` seen by `checker` with its `thresholds`; returns the new health
     /// when it changed.
     pub fn record(&self, checker: Checker, thresholds: &Thresholds, event: Event) -> Option<bool> {

@@ -26,6 +26,19 @@ pub use self::settings::{
     Thresholds,
 };
 
+/// Carries target health from the upstreams of a replaced config to the same-named
+/// upstreams of the new one (health lives beside the config, not in it).
+pub fn carry_over_health(previous: &[std::sync::Arc<Balancer>], next: &[std::sync::Arc<Balancer>]) {
+    for balancer in next {
+        if let Some(old) = previous
+            .iter()
+            .find(|old| old.name().eq_ignore_ascii_case(balancer.name()))
+        {
+            balancer.adopt_health(old);
+        }
+    }
+}
+
 /// The target chosen for one attempt.
 #[derive(Debug)]
 pub struct Pick {
@@ -197,6 +210,19 @@ impl Balancer {
     pub fn has_active_checks(&self) -> bool {
         let active = &self.settings.healthchecks.active;
         !active.healthy_interval.is_zero() || !active.unhealthy_interval.is_zero()
+    }
+
+    /// Takes over the health of the targets `previous` also has (same host, port and
+    /// address), so a reload neither forgets an unhealthy target nor waits for it again.
+    pub fn adopt_health(&self, previous: &Balancer) {
+        for (i, target) in self.settings.targets.iter().enumerate() {
+            let old = previous.settings.targets.iter().position(|t| {
+                t.host == target.host && t.port == target.port && t.address == target.address
+            });
+            if let (Some(j), Some(health)) = (old, self.health.get(i)) {
+                health.set_healthy(previous.is_healthy(j));
+            }
+        }
     }
 
     /// `healthchecks.threshold`: whether enough of the total weight is healthy.
