@@ -273,6 +273,12 @@ fn threshold_makes_the_whole_upstream_unhealthy() {
 fn health_carries_over_to_a_reloaded_upstream() {
     let mut s = settings(&[100, 100]);
     s.healthchecks.passive.tcp_failures = 1;
+    s.healthchecks.active.unhealthy_interval = std::time::Duration::from_secs(5);
+    let passive_only = {
+        let mut p = s.clone();
+        p.healthchecks.active.unhealthy_interval = std::time::Duration::ZERO;
+        std::sync::Arc::new(Balancer::new(p))
+    };
     let old = std::sync::Arc::new(Balancer::new(s.clone()));
     old.report(1, PassiveOutcome::TcpFailure);
     // The new config reorders the targets and adds one.
@@ -283,6 +289,12 @@ fn health_carries_over_to_a_reloaded_upstream() {
     oidc_gateway::balancer::carry_over_health(&[old], std::slice::from_ref(&new));
     assert!(!new.is_healthy(0), "t2 was unhealthy");
     assert!(new.is_healthy(1) && new.is_healthy(2));
+    // Without active checks a reload re-enables every target.
+    oidc_gateway::balancer::carry_over_health(
+        std::slice::from_ref(&new),
+        std::slice::from_ref(&passive_only),
+    );
+    assert!(passive_only.is_healthy(0) && passive_only.is_healthy(1));
 }
 
 #[test]

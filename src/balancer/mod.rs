@@ -27,9 +27,12 @@ pub use self::settings::{
 };
 
 /// Carries target health from the upstreams of a replaced config to the same-named
-/// upstreams of the new one (health lives beside the config, not in it).
+/// upstreams of the new one (health lives beside the config, not in it). Only upstreams
+/// with active checks take it over: without them nothing could ever heal a target that
+/// passive checks disabled, and a reload is the operator's way to re-enable it (Kong's
+/// Admin API `/healthy` is not part of this data plane).
 pub fn carry_over_health(previous: &[std::sync::Arc<Balancer>], next: &[std::sync::Arc<Balancer>]) {
-    for balancer in next {
+    for balancer in next.iter().filter(|b| b.has_active_checks()) {
         if let Some(old) = previous
             .iter()
             .find(|old| old.name().eq_ignore_ascii_case(balancer.name()))
