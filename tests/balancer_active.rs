@@ -197,3 +197,15 @@ async fn without_intervals_there_are_no_active_checks() {
     assert!(balancer.is_healthy(0));
     assert!(ok.last_request.lock().unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn https_probes_against_a_plain_http_listener_fail_the_handshake() {
+    let plain = server(200).await;
+    let mut settings = fast(&[plain.address]);
+    settings.healthchecks.active.probe = ProbeType::Https;
+    settings.healthchecks.active.https_verify_certificate = false;
+    let balancer = Arc::new(Balancer::new(settings));
+    let checks = tokio::spawn(run_active_checks(balancer.clone()));
+    eventually("the handshake failure counts", || !balancer.is_healthy(0)).await;
+    checks.abort();
+}

@@ -326,3 +326,19 @@ targets:
     assert_error(&e, "targets[1].upstream", "no upstream 'nope'");
     assert_error(&e, "targets[2].target", "cannot resolve 'name.invalid'");
 }
+
+#[test]
+fn a_service_on_a_broken_upstream_gets_no_lookup_error() {
+    let e = errors_of(
+        r#"_format_version: "3.0"
+services:
+- name: s
+  host: broken.pool
+upstreams:
+- name: broken.pool
+  slots: 1
+"#,
+    );
+    assert_error(&e, "upstreams[0].slots", "invalid value");
+    assert_eq!(e.len(), 1, "{e}");
+}

@@ -82,8 +82,11 @@ pub fn compile_document(root: Value) -> Result<CompiledConfig, ConfigErrors> {
             continue;
         };
         let path = join(&doc.services[i].path, "host");
-        let target = match upstream_by_name.get(&draft.host.to_ascii_lowercase()) {
+        let host = draft.host.to_ascii_lowercase();
+        let target = match upstream_by_name.get(&host) {
             Some(&upstream) => Ok(ServiceTarget::Upstream(upstream)),
+            // It names an upstream whose errors are already reported: no lookup.
+            None if named_upstream(&doc, &host) => continue,
             None => resolve(&draft.host, draft.port).map(ServiceTarget::Address),
         };
         match target {
@@ -215,6 +218,17 @@ fn compile_upstreams(
         balancers.push(Arc::new(Balancer::new(draft.settings)));
     }
     (balancers, by_name)
+}
+
+/// Whether an upstream entry of the document (valid or not) has this lowercase name.
+fn named_upstream(doc: &Document, host: &str) -> bool {
+    doc.upstreams.iter().any(|entry| {
+        entry
+            .def
+            .as_ref()
+            .and_then(|def| def.name.as_deref())
+            .is_some_and(|name| name.eq_ignore_ascii_case(host))
+    })
 }
 
 /// The document index of the upstream a top-level target references.
