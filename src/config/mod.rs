@@ -17,6 +17,8 @@ mod parse;
 mod plugin;
 mod service;
 mod upstream;
+mod upstream_hash;
+mod upstream_health;
 pub mod upstream_model;
 
 pub use compiled::{
