@@ -7,9 +7,11 @@ use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
 
+use pingora::protocols::tls::CaType;
 use serde_yaml::Value;
 
 use super::attach::{attach_plugins, find_service, Scope};
+use super::ca_certificates::CaCertificates;
 use super::compiled::{CompiledConfig, CompiledRoute, CompiledService, Consumers, PluginRef};
 use super::entities::{consumer, route_draft, RouteDraft};
 use super::errors::{join, ConfigErrors, Unique};
@@ -66,6 +68,7 @@ pub fn compile_document(root: Value) -> Result<CompiledConfig, ConfigErrors> {
         .collect();
 
     let consumers = compile_consumers(&doc, &mut errors);
+    let ca_certificates = CaCertificates::compile(&doc.ca_certificates, &mut errors);
     let plugins = attach_plugins(&doc, &services, &routes, &mut errors);
 
     // Enabled services in document order, with their resolved addresses.
@@ -76,10 +79,12 @@ pub fn compile_document(root: Value) -> Result<CompiledConfig, ConfigErrors> {
             continue;
         };
         let path = join(&doc.services[i].path, "host");
+        let ca =
+            ca_certificates.trust_store(&draft.ca_certificates, &doc.services[i].path, &mut errors);
         match resolve(&draft.host, draft.port) {
             Ok(address) => {
                 service_index.insert(i, compiled_services.len());
-                compiled_services.push(compiled_service(draft, address));
+                compiled_services.push(compiled_service(draft, address, ca));
             }
             Err(message) => errors.push(path, message),
         }
@@ -123,7 +128,11 @@ pub fn compile_document(root: Value) -> Result<CompiledConfig, ConfigErrors> {
     })
 }
 
-fn compiled_service(draft: &ServiceDraft, address: SocketAddr) -> CompiledService {
+fn compiled_service(
+    draft: &ServiceDraft,
+    address: SocketAddr,
+    ca: Option<Arc<CaType>>,
+) -> CompiledService {
     CompiledService {
         id: draft.id.clone(),
         name: draft.name.clone(),
@@ -136,6 +145,8 @@ fn compiled_service(draft: &ServiceDraft, address: SocketAddr) -> CompiledServic
         read_timeout: draft.read_timeout,
         write_timeout: draft.write_timeout,
         retries: draft.retries,
+        tls_verify: draft.tls_verify,
+        ca,
     }
 }
 

@@ -7,7 +7,7 @@
 use serde_yaml::{Mapping, Value};
 
 use super::errors::{deserialize_at, join, ConfigErrors};
-use super::model::{ConsumerDef, PluginDef, RouteDef, ServiceDef};
+use super::model::{CaCertificateDef, ConsumerDef, PluginDef, RouteDef, ServiceDef};
 
 /// Keys accepted at the top level of a declarative file.
 const TOP_LEVEL_KEYS: &[&str] = &[
@@ -19,6 +19,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "routes",
     "consumers",
     "plugins",
+    "ca_certificates",
 ];
 
 /// One entity with the path it was found at.
@@ -56,6 +57,7 @@ pub struct Document {
     pub routes: Vec<(Entry<RouteDef>, RouteOwner)>,
     pub consumers: Vec<Entry<ConsumerDef>>,
     pub plugins: Vec<(Entry<PluginDef>, PluginOwner)>,
+    pub ca_certificates: Vec<Entry<CaCertificateDef>>,
 }
 
 /// Reads the document's top level and every entity in it.
@@ -116,6 +118,13 @@ pub fn parse_document(root: Value, errors: &mut ConfigErrors) -> Document {
     }
     let plugins = take_list(&mut top, "plugins", "", errors);
     parse_plugins(&mut doc, plugins, "", PluginOwner::TopLevel, errors);
+    for (i, value) in take_list(&mut top, "ca_certificates", "", errors)
+        .into_iter()
+        .enumerate()
+    {
+        let certificate = entry(value, format!("ca_certificates[{i}]"), errors);
+        doc.ca_certificates.push(certificate);
+    }
     doc
 }
 
