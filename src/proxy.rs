@@ -34,6 +34,8 @@ pub struct RequestContext {
     request_id: String,
     /// When the first upstream attempt began (`X-Kong-Proxy-Latency` ends here).
     upstream_started: Option<Instant>,
+    /// Upstream attempts (peers chosen) for this request, as Kong logs `tries`.
+    tries: u32,
 }
 
 impl RequestContext {
@@ -82,6 +84,7 @@ impl ProxyHttp for Gateway {
             answered: None,
             request_id: new_request_id(),
             upstream_started: None,
+            tries: 0,
         }
     }
 
@@ -130,6 +133,7 @@ impl ProxyHttp for Gateway {
         if ctx.upstream_started.is_none() {
             ctx.upstream_started = Some(Instant::now());
         }
+        ctx.tries += 1;
         let (route, service) = ctx
             .matched()
             .ok_or_else(|| Error::new(ErrorType::InternalError))?;
@@ -344,13 +348,15 @@ impl ProxyHttp for Gateway {
         let request = session.req_header();
         log::info!(
             target: "access",
-            "{} {} route={} consumer={} status={} latency_ms={}",
+            "{} {} route={} consumer={} status={} tries={} latency_ms={} request_id={}",
             request.method,
             request.uri.path(),
             route,
             consumer,
             status,
-            ctx.started.elapsed().as_millis()
+            ctx.tries,
+            ctx.started.elapsed().as_millis(),
+            ctx.request_id
         );
     }
 }

@@ -4,17 +4,24 @@
 Usage: echo_server.py --name NAME --port PORT [--certfile F --keyfile F]
   GET /health            -> 200 {"name": ...}
   ANY /status/NNN/...    -> status NNN
+  ANY /reset...          -> the connection is closed without an answer (counted)
+  GET /_hits             -> {"reset": how many /reset requests arrived}
   ANY other path         -> 200 {"name", "port", "method", "path", "headers"}
 HTTP/1.1 with keep-alive, one thread per connection; prints "ready PORT" once listening.
 """
 import argparse
 import json
+import socket
 import ssl
 import sys
+import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 def make_handler(name, port):
+    hits = {"reset": 0}
+    lock = threading.Lock()
+
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
@@ -25,6 +32,20 @@ def make_handler(name, port):
             length = int(self.headers.get("Content-Length") or 0)
             if length:
                 self.rfile.read(length)
+            if self.path.startswith("/reset"):
+                with lock:
+                    hits["reset"] += 1
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
+            if self.path == "/_hits":
+                with lock:
+                    body = json.dumps(hits).encode()
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                return
             status = 200
             parts = self.path.split("/")
             if len(parts) > 2 and parts[1] == "status" and parts[2].isdigit():
