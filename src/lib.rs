@@ -10,6 +10,7 @@ pub mod logging;
 pub mod oidc;
 pub mod plugin;
 pub mod proxy;
+pub mod request_id;
 pub mod respond;
 pub mod router;
 pub mod server;

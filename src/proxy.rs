@@ -14,6 +14,7 @@ use pingora_proxy::{FailToProxy, ProxyHttp, Session};
 use crate::balancer::{HashInput, Pick};
 use crate::config::compiled::{CompiledRoute, CompiledService, ServiceTarget};
 use crate::plugin::openid_connect::{Authenticated, OpenIdConnectPlugin};
+use crate::request_id::new_request_id;
 use crate::respond::ErrorResponse;
 use crate::snapshot::{Snapshot, SnapshotStore};
 use crate::upstream_request::{forwarded_for, service_host_header, upstream_path};
@@ -30,11 +31,28 @@ pub struct RequestContext {
     retries: u32,
     /// Status the gateway answered by itself, for the access log.
     answered: Option<u16>,
+    /// `X-Kong-Request-Id`, sent upstream and downstream.
+    request_id: String,
+    /// When the first upstream attempt began (`X-Kong-Proxy-Latency` ends here).
+    upstream_started: Option<Instant>,
+    /// Upstream attempts (peers chosen) for this request, as Kong logs `tries`.
+    tries: u32,
     /// The upstream target of the current attempt (its lease lives as long as this).
     pick: Option<Pick>,
 }
 
 impl RequestContext {
+    /// Spends one of the service's `retries`, if any are left.
+    fn take_retry(&mut self) -> bool {
+        let allowed = self.matched().map_or(0, |(_, service)| service.retries);
+        if self.retries < allowed {
+            self.retries += 1;
+            true
+        } else {
+            false
+        }
+    }
+
     /// The matched route and its service.
     fn matched(&self) -> Option<(&CompiledRoute, &CompiledService)> {
         let route = self.snapshot.config.routes.get(self.route?)?;
@@ -67,6 +85,9 @@ impl ProxyHttp for Gateway {
             auth: None,
             retries: 0,
             answered: None,
+            request_id: new_request_id(),
+            upstream_started: None,
+            tries: 0,
             pick: None,
         }
     }
@@ -113,55 +134,36 @@ impl ProxyHttp for Gateway {
         session: &mut Session,
         ctx: &mut RequestContext,
     ) -> Result<Box<HttpPeer>> {
-        let (target, timeouts) = ctx
+        if ctx.upstream_started.is_none() {
+            ctx.upstream_started = Some(Instant::now());
+        }
+        ctx.tries += 1;
+        let (route, service) = ctx
             .matched()
-            .map(|(_, s)| {
-                (
-                    s.target,
-                    [s.connect_timeout, s.read_timeout, s.write_timeout],
-                )
-            })
             .ok_or_else(|| Error::new(ErrorType::InternalError))?;
-        let address = match target {
-            ServiceTarget::Address(address) => address,
+        let (address, pick) = match service.target {
+            ServiceTarget::Address(address) => (address, None),
             ServiceTarget::Upstream(i) => {
-                let balancer = ctx
-                    .snapshot
-                    .config
-                    .upstreams
-                    .get(i)
-                    .ok_or_else(|| Error::new(ErrorType::InternalError))?;
-                let request = session.req_header();
-                let input = HashInput {
-                    consumer_id: ctx
-                        .auth
-                        .as_ref()
-                        .and_then(|(_, auth)| auth.consumer.as_ref())
-                        .map(|c| c.id.as_str()),
-                    client_ip: session
-                        .client_addr()
-                        .and_then(|a| a.as_inet())
-                        .map(|a| a.ip()),
-                    headers: &request.headers,
-                    path: request.uri.path(),
-                    query: request.uri.query(),
-                };
-                let pick = balancer.select(&input, &[]).ok_or_else(|| {
-                    Error::explain(
-                        ErrorType::HTTPStatus(503),
-                        "failure to get a peer from the ring-balancer",
-                    )
-                })?;
-                let address = pick.address;
-                ctx.pick = Some(pick);
-                address
+                let pick = pick_target(ctx, session, i)?;
+                (pick.address, Some(pick))
             }
         };
-        let mut peer = HttpPeer::new(address, false, String::new());
-        let [connect, read, write] = timeouts;
-        peer.options.connection_timeout = Some(connect);
-        peer.options.read_timeout = Some(read);
-        peer.options.write_timeout = Some(write);
+        let tls = service.protocol == "https";
+        let sni = if tls {
+            tls_server_name(route, service, session.req_header())
+        } else {
+            String::new()
+        };
+        let mut peer = HttpPeer::new(address, tls, sni);
+        peer.options.connection_timeout = Some(service.connect_timeout);
+        peer.options.read_timeout = Some(service.read_timeout);
+        peer.options.write_timeout = Some(service.write_timeout);
+        if tls {
+            peer.options.verify_cert = service.tls_verify;
+            peer.options.verify_hostname = service.tls_verify;
+            peer.options.ca = service.ca.clone();
+        }
+        ctx.pick = pick;
         Ok(Box::new(peer))
     }
 
@@ -217,6 +219,7 @@ impl ProxyHttp for Gateway {
             upstream.insert_header("x-forwarded-host", host)?;
         }
         upstream.append_header(http::header::VIA, VIA)?;
+        upstream.insert_header(REQUEST_ID_HEADER, ctx.request_id.as_str())?;
 
         if let Some((plugin, auth)) = &ctx.auth {
             plugin.rewrite_upstream(auth, upstream)?;
@@ -247,9 +250,16 @@ impl ProxyHttp for Gateway {
         &self,
         _session: &mut Session,
         response: &mut ResponseHeader,
-        _ctx: &mut RequestContext,
+        ctx: &mut RequestContext,
     ) -> Result<()> {
         response.append_header("Via", VIA)?;
+        if let Some(upstream_started) = ctx.upstream_started {
+            let upstream_ms = upstream_started.elapsed().as_millis();
+            let proxy_ms = upstream_started.duration_since(ctx.started).as_millis();
+            response.insert_header("X-Kong-Upstream-Latency", upstream_ms.to_string())?;
+            response.insert_header("X-Kong-Proxy-Latency", proxy_ms.to_string())?;
+        }
+        response.insert_header(REQUEST_ID_HEADER, ctx.request_id.as_str())?;
         Ok(())
     }
 
@@ -260,11 +270,27 @@ impl ProxyHttp for Gateway {
         ctx: &mut RequestContext,
         mut error: Box<Error>,
     ) -> Box<Error> {
-        let allowed = ctx.matched().map_or(0, |(_, service)| service.retries);
-        if ctx.retries < allowed {
-            ctx.retries += 1;
-            error.set_retry(true);
-        }
+        // Nothing reached the upstream: any method may be tried again.
+        error.set_retry(ctx.take_retry());
+        error
+    }
+
+    fn error_while_proxy(
+        &self,
+        peer: &HttpPeer,
+        session: &mut Session,
+        error: Box<Error>,
+        ctx: &mut RequestContext,
+        _client_reused: bool,
+    ) -> Box<Error> {
+        let mut error = error.more_context(format!("Peer: {peer}"));
+        // The request may have reached the upstream: only idempotent methods are sent
+        // again (as nginx's proxy_next_upstream does for Kong), and only while nothing
+        // was sent to the client and the whole body can be replayed.
+        let replayable = session.req_header().method.is_idempotent()
+            && !session.as_ref().retry_buffer_truncated()
+            && session.response_written().is_none();
+        error.set_retry(replayable && ctx.take_retry());
         error
     }
 
@@ -299,7 +325,8 @@ impl ProxyHttp for Gateway {
         };
         let status = response.status;
         ctx.answered = Some(status);
-        if let Err(write_error) = response.send(session).await {
+        let latency = ctx.started.elapsed().as_millis();
+        if let Err(write_error) = response.send(session, &ctx.request_id, latency).await {
             log::debug!("could not send the error response: {write_error}");
         }
         FailToProxy {
@@ -333,13 +360,15 @@ impl ProxyHttp for Gateway {
         let request = session.req_header();
         log::info!(
             target: "access",
-            "{} {} route={} consumer={} status={} latency_ms={}",
+            "{} {} route={} consumer={} status={} tries={} latency_ms={} request_id={}",
             request.method,
             request.uri.path(),
             route,
             consumer,
             status,
-            ctx.started.elapsed().as_millis()
+            ctx.tries,
+            ctx.started.elapsed().as_millis(),
+            ctx.request_id
         );
     }
 }
@@ -354,6 +383,73 @@ async fn answer(
     response: ErrorResponse,
 ) -> Result<bool> {
     ctx.answered = Some(response.status);
-    response.send(session).await?;
+    let latency = ctx.started.elapsed().as_millis();
+    response.send(session, &ctx.request_id, latency).await?;
     Ok(true)
+}
+
+/// `X-Kong-Request-Id`, on the upstream request and on every response.
+const REQUEST_ID_HEADER: &str = "X-Kong-Request-Id";
+
+/// The TLS server name for an https service: the host the upstream Host header names
+/// (the client's with `preserve_host`), without a port.
+fn tls_server_name(
+    route: &CompiledRoute,
+    service: &CompiledService,
+    request: &RequestHeader,
+) -> String {
+    let client_host = request
+        .headers
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|_| route.preserve_host);
+    match client_host {
+        Some(host) => strip_port(host)
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned(),
+        None => service.host.clone(),
+    }
+}
+
+/// `example.com:8443` -> `example.com`; `[::1]:443` -> `[::1]`.
+fn strip_port(host: &str) -> &str {
+    if host.starts_with('[') {
+        return host.find(']').map_or(host, |end| &host[..=end]);
+    }
+    match host.rsplit_once(':') {
+        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => host,
+    }
+}
+
+/// A target of upstream `index` for this request (Kong's 503 text when none is healthy).
+fn pick_target(ctx: &RequestContext, session: &Session, index: usize) -> Result<Pick> {
+    let balancer = ctx
+        .snapshot
+        .config
+        .upstreams
+        .get(index)
+        .ok_or_else(|| Error::new(ErrorType::InternalError))?;
+    let request = session.req_header();
+    let input = HashInput {
+        consumer_id: ctx
+            .auth
+            .as_ref()
+            .and_then(|(_, auth)| auth.consumer.as_ref())
+            .map(|c| c.id.as_str()),
+        client_ip: session
+            .client_addr()
+            .and_then(|a| a.as_inet())
+            .map(|a| a.ip()),
+        headers: &request.headers,
+        path: request.uri.path(),
+        query: request.uri.query(),
+    };
+    balancer.select(&input, &[]).ok_or_else(|| {
+        Error::explain(
+            ErrorType::HTTPStatus(503),
+            "failure to get a peer from the ring-balancer",
+        )
+    })
 }

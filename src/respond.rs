@@ -94,10 +94,23 @@ impl ErrorResponse {
         Ok(header)
     }
 
-    /// Writes the whole response to the client.
-    pub async fn send(&self, session: &mut Session) -> pingora::Result<()> {
+    /// 503 when an upstream has no healthy target (Kong's ring-balancer text).
+    pub fn no_healthy_target() -> Self {
+        Self::new(503, "failure to get a peer from the ring-balancer")
+    }
+
+    /// Writes the whole response to the client, with Kong's `X-Kong-Request-Id` and
+    /// `X-Kong-Response-Latency` (milliseconds the gateway took to answer by itself).
+    pub async fn send(
+        &self,
+        session: &mut Session,
+        request_id: &str,
+        latency_ms: u128,
+    ) -> pingora::Result<()> {
         let body = self.body();
-        let header = self.header(body.len())?;
+        let mut header = self.header(body.len())?;
+        header.insert_header("X-Kong-Request-Id", request_id)?;
+        header.insert_header("X-Kong-Response-Latency", latency_ms.to_string())?;
         let head_only = session.req_header().method == http::Method::HEAD;
         session
             .write_response_header(Box::new(header), head_only)

@@ -86,7 +86,7 @@ services:
   url: http://127.0.0.1:9080/x
   host: 127.0.0.1
 - name: c
-  protocol: https
+  protocol: grpc
   host: 127.0.0.1
 - name: d
   host: 127.0.0.1
@@ -110,7 +110,7 @@ services:
     );
     assert_error(&e, "services[0].colour", "unknown field");
     assert_error(&e, "services[1].url", "conflicts with host");
-    assert_error(&e, "services[2].protocol", "unsupported value 'https'");
+    assert_error(&e, "services[2].protocol", "unsupported value 'grpc'");
     assert_error(&e, "services[3].path", "invalid value: must start with '/'");
     assert_error(
         &e,
@@ -127,6 +127,47 @@ services:
         "duplicate name 'j' (also at services[9].name)",
     );
     assert!(!e.to_string().contains("pass@"), "{e}");
+}
+
+#[test]
+fn tls_service_errors() {
+    let e = errors_of(
+        r#"_format_version: "3.0"
+ca_certificates:
+- id: 6a3b5b4e-4c3e-4d4e-9f5a-0b1c2d3e4f50
+  cert: not a certificate
+- cert: "-----BEGIN CERTIFICATE-----"
+services:
+- name: a
+  url: https://127.0.0.1
+  tls_verify_depth: 2
+  client_certificate: {id: 6a3b5b4e-4c3e-4d4e-9f5a-0b1c2d3e4f51}
+- name: b
+  url: https://127.0.0.1
+  ca_certificates: [6a3b5b4e-4c3e-4d4e-9f5a-0b1c2d3e4f59]
+- name: c
+  url: http://127.0.0.1
+  tls_verify: true
+"#,
+    );
+    assert_error(
+        &e,
+        "ca_certificates[0].cert",
+        "invalid value: expected one or more PEM",
+    );
+    assert_error(&e, "ca_certificates[1].id", "missing field");
+    assert_error(&e, "services[0].tls_verify_depth", "unsupported field");
+    assert_error(&e, "services[0].client_certificate", "unsupported field");
+    assert_error(
+        &e,
+        "services[1].ca_certificates[0]",
+        "no ca_certificate with id",
+    );
+    assert_error(
+        &e,
+        "services[2].tls_verify",
+        "only allowed when protocol is https",
+    );
 }
 
 #[test]

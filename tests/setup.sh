@@ -15,6 +15,9 @@ say() { printf 'setup: %s\n' "$*"; }
 need_apt=()
 command -v cmake >/dev/null 2>&1 || need_apt+=(cmake)      # pingora-core builds zlib-ng with it
 command -v curl >/dev/null 2>&1 || need_apt+=(curl)        # demo.sh
+command -v perl >/dev/null 2>&1 || need_apt+=(perl)        # pingora's openssl feature builds a vendored OpenSSL
+command -v make >/dev/null 2>&1 || need_apt+=(make)
+command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)  # test certificates
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need_apt+=(python3-venv)
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
@@ -25,7 +28,7 @@ if ((${#need_apt[@]})); then
   apt-get update -q
   apt-get install -y -q "${need_apt[@]}"
 else
-  say "apt packages present (cmake curl python3-venv node npm)"
+  say "apt packages present (cmake curl perl make openssl python3-venv node npm)"
 fi
 
 # --- the IdP (npm oidc-provider) -------------------------------------------------------------

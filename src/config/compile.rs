@@ -7,9 +7,11 @@ use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
 
+use pingora::protocols::tls::CaType;
 use serde_yaml::Value;
 
 use super::attach::{attach_plugins, find_service, Scope};
+use super::ca_certificates::CaCertificates;
 use super::compiled::{
     CompiledConfig, CompiledRoute, CompiledService, Consumers, PluginRef, ServiceTarget,
 };
@@ -71,6 +73,7 @@ pub fn compile_document(root: Value) -> Result<CompiledConfig, ConfigErrors> {
         .collect();
 
     let consumers = compile_consumers(&doc, &mut errors);
+    let ca_certificates = CaCertificates::compile(&doc.ca_certificates, &mut errors);
     let plugins = attach_plugins(&doc, &services, &routes, &mut errors);
     let (upstreams, upstream_by_name) = compile_upstreams(&doc, &mut errors);
 
@@ -82,6 +85,8 @@ pub fn compile_document(root: Value) -> Result<CompiledConfig, ConfigErrors> {
             continue;
         };
         let path = join(&doc.services[i].path, "host");
+        let ca =
+            ca_certificates.trust_store(&draft.ca_certificates, &doc.services[i].path, &mut errors);
         let host = draft.host.to_ascii_lowercase();
         let target = match upstream_by_name.get(&host) {
             Some(&upstream) => Ok(ServiceTarget::Upstream(upstream)),
@@ -92,7 +97,7 @@ pub fn compile_document(root: Value) -> Result<CompiledConfig, ConfigErrors> {
         match target {
             Ok(target) => {
                 service_index.insert(i, compiled_services.len());
-                compiled_services.push(compiled_service(draft, target));
+                compiled_services.push(compiled_service(draft, target, ca));
             }
             Err(message) => errors.push(path, message),
         }
@@ -255,7 +260,11 @@ fn find_upstream(
     found
 }
 
-fn compiled_service(draft: &ServiceDraft, target: ServiceTarget) -> CompiledService {
+fn compiled_service(
+    draft: &ServiceDraft,
+    target: ServiceTarget,
+    ca: Option<Arc<CaType>>,
+) -> CompiledService {
     CompiledService {
         id: draft.id.clone(),
         name: draft.name.clone(),
@@ -268,6 +277,8 @@ fn compiled_service(draft: &ServiceDraft, target: ServiceTarget) -> CompiledServ
         read_timeout: draft.read_timeout,
         write_timeout: draft.write_timeout,
         retries: draft.retries,
+        tls_verify: draft.tls_verify,
+        ca,
     }
 }
 

@@ -5,6 +5,8 @@
 
 use std::{collections::HashMap, net::SocketAddr, sync::Arc, time::Duration};
 
+use pingora::protocols::tls::CaType;
+
 use crate::balancer::Balancer;
 use crate::config::openid_connect::{ConsumerBy, OpenIdConnectConfig};
 use crate::router::Router;
@@ -35,7 +37,7 @@ pub struct CompiledService {
     /// Given id, or a deterministic UUID-shaped id.
     pub id: String,
     pub name: Option<String>,
-    /// "http" only for now ("https" is a config error "unsupported value").
+    /// "http" or "https" (TLS to the upstream, SNI from the upstream Host header).
     pub protocol: String,
     /// As written; used for the upstream Host header.
     pub host: String,
@@ -53,6 +55,10 @@ pub struct CompiledService {
     pub write_timeout: Duration,
     /// Kong default 5.
     pub retries: u32,
+    /// https: verify the upstream certificate and its name (Kong default false).
+    pub tls_verify: bool,
+    /// https: trust these CAs instead of the system store (`ca_certificates`).
+    pub ca: Option<Arc<CaType>>,
 }
 
 #[derive(Debug)]

@@ -6,6 +6,7 @@
 use std::path::Path;
 
 mod attach;
+mod ca_certificates;
 pub mod compile;
 pub mod compiled;
 mod entities;

@@ -31,6 +31,27 @@ pub struct ServiceDef {
     pub tags: Vec<String>,
     /// Kong default true; a disabled service and its routes are left out.
     pub enabled: Option<bool>,
+    /// https services: verify the upstream's certificate and name. Kong default: off.
+    pub tls_verify: Option<bool>,
+    /// Refused when set: the TLS library offers no per-connection depth.
+    pub tls_verify_depth: Option<u8>,
+    /// Ids of top-level `ca_certificates` trusted for this service (else the system store).
+    #[serde(default)]
+    pub ca_certificates: Vec<String>,
+    /// Refused when set: client certificates to upstreams are not implemented.
+    pub client_certificate: Option<Value>,
+}
+
+/// A top-level `ca_certificates[]` entry: a PEM CA certificate services may trust.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaCertificateDef {
+    pub id: Option<String>,
+    /// PEM text, one or more certificates.
+    pub cert: String,
+    pub cert_digest: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
 }
 
 /// A `routes[]` entry, nested in a service or at the top level.

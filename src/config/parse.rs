@@ -7,7 +7,7 @@
 use serde_yaml::{Mapping, Value};
 
 use super::errors::{deserialize_at, join, ConfigErrors};
-use super::model::{ConsumerDef, PluginDef, RouteDef, ServiceDef};
+use super::model::{CaCertificateDef, ConsumerDef, PluginDef, RouteDef, ServiceDef};
 use super::upstream_model::{TargetDef, UpstreamDef};
 
 /// Keys accepted at the top level of a declarative file.
@@ -22,6 +22,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "plugins",
     "upstreams",
     "targets",
+    "ca_certificates",
 ];
 
 /// One entity with the path it was found at.
@@ -70,6 +71,7 @@ pub struct Document {
     pub plugins: Vec<(Entry<PluginDef>, PluginOwner)>,
     pub upstreams: Vec<Entry<UpstreamDef>>,
     pub targets: Vec<(Entry<TargetDef>, TargetOwner)>,
+    pub ca_certificates: Vec<Entry<CaCertificateDef>>,
 }
 
 /// Reads the document's top level and every entity in it.
@@ -153,6 +155,13 @@ pub fn parse_document(root: Value, errors: &mut ConfigErrors) -> Document {
         let path = format!("targets[{i}]");
         doc.targets
             .push((entry(value, path, errors), TargetOwner::TopLevel));
+    }
+    for (i, value) in take_list(&mut top, "ca_certificates", "", errors)
+        .into_iter()
+        .enumerate()
+    {
+        let certificate = entry(value, format!("ca_certificates[{i}]"), errors);
+        doc.ca_certificates.push(certificate);
     }
     doc
 }

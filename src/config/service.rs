@@ -24,6 +24,10 @@ pub struct ServiceDraft {
     pub read_timeout: Duration,
     pub write_timeout: Duration,
     pub retries: u32,
+    /// https only: verify the certificate chain and name (Kong default false).
+    pub tls_verify: bool,
+    /// Ids of the `ca_certificates` to trust, resolved in `compile.rs`.
+    pub ca_certificates: Vec<String>,
 }
 
 pub fn service_draft(
@@ -73,9 +77,9 @@ pub fn service_draft(
     }
 
     let protocol = protocol.unwrap_or_else(|| "http".to_owned());
-    if protocol != "http" {
+    if protocol != "http" && protocol != "https" {
         let message = if KONG_PROTOCOLS.contains(&protocol.as_str()) {
-            format!("unsupported value '{protocol}': only http is implemented")
+            format!("unsupported value '{protocol}': only http and https are implemented")
         } else {
             "invalid value: expected a protocol such as http".to_owned()
         };
@@ -96,7 +100,7 @@ pub fn service_draft(
             String::new()
         }
     };
-    let port = port.unwrap_or(80);
+    let port = port.unwrap_or(if protocol == "https" { 443 } else { 80 });
     if port == 0 {
         errors.push(at("port"), "invalid value: expected 1..=65535");
     }
@@ -122,6 +126,28 @@ pub fn service_draft(
     if retries > 32_767 {
         errors.push(at("retries"), "invalid value: expected 0..=32767");
     }
+    if def.tls_verify_depth.is_some() {
+        errors.push(
+            at("tls_verify_depth"),
+            "unsupported field: the verification depth cannot be set here",
+        );
+    }
+    if def.client_certificate.is_some() {
+        errors.push(
+            at("client_certificate"),
+            "unsupported field: client certificates to upstreams are not implemented",
+        );
+    }
+    if protocol != "https" {
+        for (field, set) in [
+            ("tls_verify", def.tls_verify == Some(true)),
+            ("ca_certificates", !def.ca_certificates.is_empty()),
+        ] {
+            if set {
+                errors.push(at(field), "only allowed when protocol is https");
+            }
+        }
+    }
     (errors.len() == before).then(|| ServiceDraft {
         id,
         name: def.name.clone(),
@@ -134,6 +160,8 @@ pub fn service_draft(
         read_timeout,
         write_timeout,
         retries,
+        tls_verify: def.tls_verify.unwrap_or(false),
+        ca_certificates: def.ca_certificates.clone(),
     })
 }
 
