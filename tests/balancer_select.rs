@@ -274,6 +274,7 @@ fn health_carries_over_to_a_reloaded_upstream() {
     let mut s = settings(&[100, 100]);
     s.healthchecks.passive.tcp_failures = 1;
     s.healthchecks.active.unhealthy_interval = std::time::Duration::from_secs(5);
+    s.healthchecks.active.thresholds.successes = 1;
     let passive_only = {
         let mut p = s.clone();
         p.healthchecks.active.unhealthy_interval = std::time::Duration::ZERO;
@@ -289,7 +290,7 @@ fn health_carries_over_to_a_reloaded_upstream() {
     oidc_gateway::balancer::carry_over_health(&[old], std::slice::from_ref(&new));
     assert!(!new.is_healthy(0), "t2 was unhealthy");
     assert!(new.is_healthy(1) && new.is_healthy(2));
-    // Without active checks a reload re-enables every target.
+    // Without active checks that heal, a reload re-enables every target.
     oidc_gateway::balancer::carry_over_health(
         std::slice::from_ref(&new),
         std::slice::from_ref(&passive_only),

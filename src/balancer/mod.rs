@@ -28,11 +28,11 @@ pub use self::settings::{
 
 /// Carries target health from the upstreams of a replaced config to the same-named
 /// upstreams of the new one (health lives beside the config, not in it). Only upstreams
-/// with active checks take it over: without them nothing could ever heal a target that
+/// whose active checks can heal a target take it over: otherwise nothing could ever heal one that
 /// passive checks disabled, and a reload is the operator's way to re-enable it (Kong's
 /// Admin API `/healthy` is not part of this data plane).
 pub fn carry_over_health(previous: &[std::sync::Arc<Balancer>], next: &[std::sync::Arc<Balancer>]) {
-    for balancer in next.iter().filter(|b| b.has_active_checks()) {
+    for balancer in next.iter().filter(|b| b.active_checks_heal()) {
         if let Some(old) = previous
             .iter()
             .find(|old| old.name().eq_ignore_ascii_case(balancer.name()))
@@ -226,6 +226,12 @@ impl Balancer {
                 health.set_healthy(previous.is_healthy(j));
             }
         }
+    }
+
+    /// Whether active checks probe unhealthy targets and count successes towards healing.
+    fn active_checks_heal(&self) -> bool {
+        let active = &self.settings.healthchecks.active;
+        !active.unhealthy_interval.is_zero() && active.thresholds.successes > 0
     }
 
     /// `healthchecks.threshold`: whether enough of the total weight is healthy.
