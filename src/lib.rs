@@ -17,6 +17,7 @@ pub mod server;
 pub mod server_config;
 pub mod snapshot;
 pub mod upstream_request;
+pub mod upstream_target;
 
 /// `Server` header of the gateway's own responses.
 pub const SERVER_NAME: &str = concat!("oidc-gateway/", env!("CARGO_PKG_VERSION"));

@@ -11,13 +11,14 @@ use pingora::upstreams::peer::HttpPeer;
 use pingora::{Error, ErrorType, Result};
 use pingora_proxy::{FailToProxy, ProxyHttp, Session};
 
-use crate::balancer::{HashInput, Pick};
+use crate::balancer::{Balancer, HashInput, PassiveOutcome, Pick};
 use crate::config::compiled::{CompiledRoute, CompiledService, ServiceTarget};
 use crate::plugin::openid_connect::{Authenticated, OpenIdConnectPlugin};
 use crate::request_id::new_request_id;
 use crate::respond::ErrorResponse;
 use crate::snapshot::{Snapshot, SnapshotStore};
-use crate::upstream_request::{forwarded_for, service_host_header, upstream_path};
+use crate::upstream_request::{forwarded_for, upstream_path};
+use crate::upstream_target::{choose, passive_outcome, tls_server_name, NO_HEALTHY_TARGET};
 
 /// Per-request state: the pinned snapshot and what the phases learned.
 pub struct RequestContext {
@@ -39,6 +40,10 @@ pub struct RequestContext {
     tries: u32,
     /// The upstream target of the current attempt (its lease lives as long as this).
     pick: Option<Pick>,
+    /// Targets already tried for this request, avoided by the next attempt.
+    tried: Vec<usize>,
+    /// The Host header for the current attempt (`None`: keep the client's).
+    upstream_host: Option<String>,
 }
 
 impl RequestContext {
@@ -50,6 +55,21 @@ impl RequestContext {
             true
         } else {
             false
+        }
+    }
+
+    /// Passive health checks: a failed attempt counts against the target it went to.
+    fn report_failure(&self, error: &Error) {
+        if let (Some(pick), Some(balancer)) = (&self.pick, self.balancer()) {
+            balancer.report(pick.target, passive_outcome(error));
+        }
+    }
+
+    /// The balancer of the matched service, if it names an upstream.
+    fn balancer(&self) -> Option<&Arc<Balancer>> {
+        match self.matched()?.1.target {
+            ServiceTarget::Upstream(index) => self.snapshot.config.upstreams.get(index),
+            ServiceTarget::Address(_) => None,
         }
     }
 
@@ -89,6 +109,8 @@ impl ProxyHttp for Gateway {
             upstream_started: None,
             tries: 0,
             pick: None,
+            tried: Vec::new(),
+            upstream_host: None,
         }
     }
 
@@ -141,20 +163,34 @@ impl ProxyHttp for Gateway {
         let (route, service) = ctx
             .matched()
             .ok_or_else(|| Error::new(ErrorType::InternalError))?;
-        let (address, pick) = match service.target {
-            ServiceTarget::Address(address) => (address, None),
-            ServiceTarget::Upstream(i) => {
-                let pick = pick_target(ctx, session, i)?;
-                (pick.address, Some(pick))
-            }
+        let request = session.req_header();
+        let input = HashInput {
+            consumer_id: ctx
+                .auth
+                .as_ref()
+                .and_then(|(_, auth)| auth.consumer.as_ref())
+                .map(|c| c.id.as_str()),
+            client_ip: session
+                .client_addr()
+                .and_then(|a| a.as_inet())
+                .map(|a| a.ip()),
+            headers: &request.headers,
+            path: request.uri.path(),
+            query: request.uri.query(),
         };
+        let destination = choose(service, &ctx.snapshot.config.upstreams, &input, &ctx.tried)?;
+        let client_host = request
+            .headers
+            .get(http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .filter(|_| route.preserve_host);
         let tls = service.protocol == "https";
-        let sni = if tls {
-            tls_server_name(route, service, session.req_header())
-        } else {
-            String::new()
+        let sni = match (tls, client_host) {
+            (false, _) => String::new(),
+            (true, Some(client_host)) => tls_server_name(client_host),
+            (true, None) => tls_server_name(&destination.host_header),
         };
-        let mut peer = HttpPeer::new(address, tls, sni);
+        let mut peer = HttpPeer::new(destination.address, tls, sni);
         peer.options.connection_timeout = Some(service.connect_timeout);
         peer.options.read_timeout = Some(service.read_timeout);
         peer.options.write_timeout = Some(service.write_timeout);
@@ -163,7 +199,12 @@ impl ProxyHttp for Gateway {
             peer.options.verify_hostname = service.tls_verify;
             peer.options.ca = service.ca.clone();
         }
-        ctx.pick = pick;
+        let preserve_host = route.preserve_host;
+        if let Some(pick) = &destination.pick {
+            ctx.tried.push(pick.target);
+        }
+        ctx.upstream_host = (!preserve_host).then_some(destination.host_header);
+        ctx.pick = destination.pick;
         Ok(Box::new(peer))
     }
 
@@ -192,11 +233,8 @@ impl ProxyHttp for Gateway {
             .get(http::header::HOST)
             .and_then(|h| h.to_str().ok())
             .map(str::to_owned);
-        if !route.preserve_host {
-            upstream.insert_header(
-                http::header::HOST,
-                service_host_header(&service.host, service.port, &service.protocol),
-            )?;
+        if let Some(host) = &ctx.upstream_host {
+            upstream.insert_header(http::header::HOST, host.as_str())?;
         }
         let client = session
             .client_addr()
@@ -246,6 +284,24 @@ impl ProxyHttp for Gateway {
         Ok(())
     }
 
+    async fn upstream_response_filter(
+        &self,
+        _session: &mut Session,
+        response: &mut ResponseHeader,
+        ctx: &mut RequestContext,
+    ) -> Result<()> {
+        if let (Some(pick), Some(balancer)) = (&ctx.pick, ctx.balancer()) {
+            balancer.report(
+                pick.target,
+                PassiveOutcome::Status(response.status.as_u16()),
+            );
+            if let Some(cookie) = &pick.set_cookie {
+                response.append_header(http::header::SET_COOKIE, cookie.as_str())?;
+            }
+        }
+        Ok(())
+    }
+
     async fn response_filter(
         &self,
         _session: &mut Session,
@@ -270,6 +326,7 @@ impl ProxyHttp for Gateway {
         ctx: &mut RequestContext,
         mut error: Box<Error>,
     ) -> Box<Error> {
+        ctx.report_failure(&error);
         // Nothing reached the upstream: any method may be tried again.
         error.set_retry(ctx.take_retry());
         error
@@ -283,6 +340,7 @@ impl ProxyHttp for Gateway {
         ctx: &mut RequestContext,
         _client_reused: bool,
     ) -> Box<Error> {
+        ctx.report_failure(&error);
         let mut error = error.more_context(format!("Peer: {peer}"));
         // The request may have reached the upstream: only idempotent methods are sent
         // again (as nginx's proxy_next_upstream does for Kong), and only while nothing
@@ -312,6 +370,7 @@ impl ProxyHttp for Gateway {
                 ErrorResponse::upstream_timeout()
             }
             ErrorType::HTTPStatus(code) => ErrorResponse::for_status(*code),
+            ErrorType::Custom(NO_HEALTHY_TARGET) => ErrorResponse::no_healthy_target(),
             ErrorType::InternalError => ErrorResponse::internal(),
             _ => match error.esource() {
                 pingora::ErrorSource::Downstream => {
@@ -390,66 +449,3 @@ async fn answer(
 
 /// `X-Kong-Request-Id`, on the upstream request and on every response.
 const REQUEST_ID_HEADER: &str = "X-Kong-Request-Id";
-
-/// The TLS server name for an https service: the host the upstream Host header names
-/// (the client's with `preserve_host`), without a port.
-fn tls_server_name(
-    route: &CompiledRoute,
-    service: &CompiledService,
-    request: &RequestHeader,
-) -> String {
-    let client_host = request
-        .headers
-        .get(http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|_| route.preserve_host);
-    match client_host {
-        Some(host) => strip_port(host)
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_owned(),
-        None => service.host.clone(),
-    }
-}
-
-/// `example.com:8443` -> `example.com`; `[::1]:443` -> `[::1]`.
-fn strip_port(host: &str) -> &str {
-    if host.starts_with('[') {
-        return host.find(']').map_or(host, |end| &host[..=end]);
-    }
-    match host.rsplit_once(':') {
-        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
-        _ => host,
-    }
-}
-
-/// A target of upstream `index` for this request (Kong's 503 text when none is healthy).
-fn pick_target(ctx: &RequestContext, session: &Session, index: usize) -> Result<Pick> {
-    let balancer = ctx
-        .snapshot
-        .config
-        .upstreams
-        .get(index)
-        .ok_or_else(|| Error::new(ErrorType::InternalError))?;
-    let request = session.req_header();
-    let input = HashInput {
-        consumer_id: ctx
-            .auth
-            .as_ref()
-            .and_then(|(_, auth)| auth.consumer.as_ref())
-            .map(|c| c.id.as_str()),
-        client_ip: session
-            .client_addr()
-            .and_then(|a| a.as_inet())
-            .map(|a| a.ip()),
-        headers: &request.headers,
-        path: request.uri.path(),
-        query: request.uri.query(),
-    };
-    balancer.select(&input, &[]).ok_or_else(|| {
-        Error::explain(
-            ErrorType::HTTPStatus(503),
-            "failure to get a peer from the ring-balancer",
-        )
-    })
-}

@@ -248,3 +248,61 @@ fn only_idempotent_requests_are_retried_after_reaching_an_upstream() {
         "a GET is tried once plus the service's 3 retries"
     );
 }
+
+#[test]
+fn host_header_and_hash_cookie() {
+    let a = EchoProcess::start("a");
+    let b = EchoProcess::start("b");
+    let yaml = format!(
+        r#"_format_version: "3.0"
+upstreams:
+- name: named
+  host_header: api.internal
+  targets: [{{target: "127.0.0.1:{a}"}}]
+- name: plain
+  targets: [{{target: "127.0.0.1:{a}"}}]
+- name: sticky
+  algorithm: consistent-hashing
+  hash_on: cookie
+  hash_on_cookie: lb-key
+  targets: [{{target: "127.0.0.1:{a}"}}, {{target: "127.0.0.1:{b}"}}]
+services:
+- {{name: named, host: named, routes: [{{name: named, paths: [/named]}}]}}
+- {{name: plain, host: plain, routes: [{{name: plain, paths: [/plain]}}]}}
+- {{name: sticky, host: sticky, routes: [{{name: sticky, paths: [/sticky]}}]}}
+"#,
+        a = a.port(),
+        b = b.port()
+    );
+    let gateway = Gateway::start(&yaml);
+    let named = http::get(&gateway.url("/named/x"), &[]);
+    assert_eq!(
+        named.json()["headers"]["host"],
+        "api.internal",
+        "upstream host_header"
+    );
+    let plain = http::get(&gateway.url("/plain/x"), &[]);
+    assert_eq!(
+        plain.json()["headers"]["host"],
+        format!("127.0.0.1:{}", a.port()),
+        "without host_header, the target's host and port"
+    );
+
+    let first = http::get(&gateway.url("/sticky/x"), &[]);
+    let set_cookie = first
+        .header("set-cookie")
+        .expect("a generated hash cookie")
+        .to_owned();
+    assert!(set_cookie.starts_with("lb-key="), "{set_cookie}");
+    let cookie = set_cookie.split(';').next().unwrap_or_default().to_owned();
+    let owner = served_by(&first);
+    for _ in 0..10 {
+        let again = http::get(&gateway.url("/sticky/x"), &[("Cookie", &cookie)]);
+        assert_eq!(served_by(&again), owner, "the cookie keeps the target");
+        assert_eq!(
+            again.header("set-cookie"),
+            None,
+            "no new cookie when one was sent"
+        );
+    }
+}
