@@ -1,6 +1,7 @@
 //! The Pingora `ProxyHttp` implementation: thin glue between phases and the modules that
 //! route, authenticate, rewrite and answer.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -14,6 +15,7 @@ use pingora_proxy::{FailToProxy, ProxyHttp, Session};
 use crate::config::compiled::{CompiledRoute, CompiledService};
 use crate::plugin::openid_connect::{Authenticated, OpenIdConnectPlugin};
 use crate::respond::ErrorResponse;
+use crate::router::{normalize_path, protocol_check, ProtocolRedirect, Request};
 use crate::snapshot::{Snapshot, SnapshotStore};
 use crate::upstream_request::{forwarded_for, service_host_header, upstream_path};
 
@@ -23,6 +25,9 @@ pub struct RequestContext {
     started: Instant,
     route: Option<usize>,
     matched_path_len: usize,
+    /// The normalised request path, when it differs from the raw one: what was routed
+    /// on and what the upstream path is built from.
+    normalized_path: Option<String>,
     /// The plugin that authenticated the request, and what it found.
     auth: Option<(Arc<OpenIdConnectPlugin>, Authenticated)>,
     /// Connection retries spent on this request (Kong's service `retries`).
@@ -61,6 +66,7 @@ impl ProxyHttp for Gateway {
             started: Instant::now(),
             route: None,
             matched_path_len: 0,
+            normalized_path: None,
             auth: None,
             retries: 0,
             answered: None,
@@ -72,23 +78,58 @@ impl ProxyHttp for Gateway {
         session: &mut Session,
         ctx: &mut RequestContext,
     ) -> Result<bool> {
-        let found = {
+        let routed = {
             let request = session.req_header();
-            let host = request
-                .headers
-                .get(http::header::HOST)
-                .and_then(|h| h.to_str().ok())
-                .or_else(|| request.uri.host());
-            ctx.snapshot
-                .config
-                .router
-                .find(request.method.as_str(), host, request.uri.path())
+            match normalize_path(request.uri.path()) {
+                Err(_) => Err(ErrorResponse::bad_request()),
+                Ok(path) => {
+                    let host = request
+                        .headers
+                        .get(http::header::HOST)
+                        .and_then(|h| h.to_str().ok())
+                        .or_else(|| request.uri.host());
+                    let config = &ctx.snapshot.config;
+                    let found = config.router.route(&Request {
+                        method: request.method.as_str(),
+                        host,
+                        path: &path,
+                        headers: Some(&request.headers),
+                        sni: None,
+                    });
+                    let redirect = found
+                        .and_then(|found| config.routes.get(found.route))
+                        .and_then(|route| {
+                            let target = request.uri.path_and_query().map_or("/", |p| p.as_str());
+                            let code = route.https_redirect_status_code;
+                            protocol_check(route.protocols, code, "http", host, target)
+                        });
+                    let normalized = match path {
+                        Cow::Owned(path) => Some(path),
+                        Cow::Borrowed(_) => None,
+                    };
+                    Ok((found, redirect, normalized))
+                }
+            }
+        };
+        let (found, redirect, normalized_path) = match routed {
+            Ok(routed) => routed,
+            Err(response) => return answer(session, ctx, response).await,
         };
         let Some(found) = found else {
             return answer(session, ctx, ErrorResponse::no_route()).await;
         };
         ctx.route = Some(found.route);
         ctx.matched_path_len = found.matched_path_len;
+        ctx.normalized_path = normalized_path;
+        if let Some(redirect) = redirect {
+            let response = match redirect {
+                ProtocolRedirect::UpgradeRequired => ErrorResponse::upgrade_required(),
+                ProtocolRedirect::Redirect { status, location } => {
+                    ErrorResponse::redirect(status, location)
+                }
+            };
+            return answer(session, ctx, response).await;
+        }
         let plugin = ctx
             .snapshot
             .openid_connect
@@ -129,11 +170,14 @@ impl ProxyHttp for Gateway {
             .matched()
             .ok_or_else(|| Error::new(ErrorType::InternalError))?;
         let path = upstream_path(
-            session.req_header().uri.path(),
+            ctx.normalized_path
+                .as_deref()
+                .unwrap_or(session.req_header().uri.path()),
             session.req_header().uri.query(),
             ctx.matched_path_len,
             route.strip_path,
             service.path.as_deref(),
+            route.path_handling,
         );
         let uri = http::Uri::try_from(path).map_err(|_| Error::new(ErrorType::InternalError))?;
         upstream.set_uri(uri);

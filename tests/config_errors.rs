@@ -138,7 +138,7 @@ services:
   host: 127.0.0.1
   routes:
   - name: regex
-    paths: ["~/users/\\d+"]
+    paths: ["~/users/(\\d+"]
   - name: relative
     paths: [users]
   - name: nothing
@@ -167,7 +167,7 @@ routes:
   paths: [/m]
 "#,
     );
-    assert_error(&e, "services[0].routes[0].paths[0]", "unsupported value");
+    assert_error(&e, "services[0].routes[0].paths[0]", "invalid regex: ");
     assert_error(
         &e,
         "services[0].routes[1].paths[0]",
