@@ -257,7 +257,9 @@ impl Router {
         self.index.prefixes.walk(path.as_bytes(), |ranks| {
             self.scan(ranks, request, &mut best)
         });
-        if let Some(set) = &self.index.regexes {
+        // Regex candidates only matter when one of them could beat the best so far.
+        let regex_could_win = self.index.regex_ranks.first().is_some_and(|&r| r < best);
+        if let (Some(set), true) = (&self.index.regexes, regex_could_win) {
             if set.is_match(path) {
                 for i in set.matches(path).iter() {
                     let Some(&rank) = self.index.regex_ranks.get(i) else {
