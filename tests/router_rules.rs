@@ -584,3 +584,23 @@ services:
     );
     assert!(config.router.find("GET", None, "/other").is_none());
 }
+
+#[test]
+fn regexes_without_a_literal_start_still_match() {
+    let routes = vec![
+        route("alternation", |s| s.paths = owned(&["~/(?:alpha|beta)/x"])),
+        route("optional", |s| s.paths = owned(&["~/ab*c"])),
+        route("flags", |s| s.paths = owned(&["~(?i)/CASE"])),
+        route("class", |s| s.paths = owned(&["~[/]k\\d"])),
+        route("top-alternation", |s| s.paths = owned(&["~/one|/two"])),
+    ];
+    let router = build(&routes);
+    let id = |path| router.find("GET", None, path).map(|m| routes[m.route].id);
+    assert_eq!(id("/beta/x"), Some("alternation"));
+    assert_eq!(id("/ac"), Some("optional"));
+    assert_eq!(id("/abbbc/d"), Some("optional"));
+    assert_eq!(id("/case"), Some("flags"));
+    assert_eq!(id("/k1"), Some("class"));
+    assert_eq!(id("/two/x"), Some("top-alternation"));
+    assert_eq!(id("/x/two"), None);
+}

@@ -1,14 +1,10 @@
 //! The lookup structures that keep matching cost nearly flat in the number of routes:
-//! a byte trie over prefix paths, one `RegexSet` over regex paths, a hash map of exact
+//! a byte trie over prefix paths, a second one over the literal prefixes of regex paths
+//! (so only regexes whose literal start matches the path are run), a hash map of exact
 //! hosts for path-less routes, and a short list of everything else. Each yields
 //! candidate ranks (positions in precedence order), ascending.
 
 use std::collections::HashMap;
-
-use regex::{RegexSet, RegexSetBuilder};
-
-/// Compiled size limit of the set of all regex paths.
-pub const REGEX_SET_SIZE_LIMIT: usize = 64 << 20;
 
 #[derive(Debug, Clone, Default)]
 struct TrieNode {
@@ -75,9 +71,12 @@ impl PrefixTrie {
 #[derive(Debug, Clone, Default)]
 pub(super) struct Index {
     pub prefixes: PrefixTrie,
-    /// Regex paths in rank order, and the rank of each.
-    pub regexes: Option<RegexSet>,
-    pub regex_ranks: Vec<u32>,
+    /// Regex paths by their literal prefix (see `path::literal_prefix`).
+    pub regex_prefixes: PrefixTrie,
+    /// Regex paths without a literal prefix.
+    pub regex_unprefixed: Vec<u32>,
+    /// Best rank of any regex path.
+    pub first_regex: Option<u32>,
     /// Path-less candidates whose hosts are all exact, by lowercased host.
     pub exact_hosts: HashMap<String, Vec<u32>>,
     /// Path-less candidates without hosts or with a wildcard host.
@@ -85,22 +84,14 @@ pub(super) struct Index {
 }
 
 impl Index {
-    /// Builds the regex set from anchored patterns given in rank order.
-    pub(super) fn set_regexes(
-        &mut self,
-        patterns: Vec<String>,
-        ranks: Vec<u32>,
-    ) -> Result<(), String> {
-        if patterns.is_empty() {
-            return Ok(());
+    /// Indexes a regex path candidate (ranks in ascending order).
+    pub(super) fn add_regex(&mut self, literal_prefix: &str, rank: u32) {
+        self.first_regex.get_or_insert(rank);
+        if literal_prefix.is_empty() {
+            self.regex_unprefixed.push(rank);
+        } else {
+            self.regex_prefixes.insert(literal_prefix.as_bytes(), rank);
         }
-        let set = RegexSetBuilder::new(patterns)
-            .size_limit(REGEX_SET_SIZE_LIMIT)
-            .build()
-            .map_err(super::path::describe_regex_error)?;
-        self.regexes = Some(set);
-        self.regex_ranks = ranks;
-        Ok(())
     }
 
     pub(super) fn add_exact_host(&mut self, host: &str, rank: u32) {

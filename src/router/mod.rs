@@ -17,8 +17,8 @@
 //!    then no path;
 //! 5. declaration order (route, then path), Kong's `created_at`.
 //!
-//! `find`/`route` do not allocate (except when a regex path matches), and their cost
-//! barely grows with the number of routes: see `index.rs`.
+//! `find`/`route` do not allocate, and their cost barely grows with the number of
+//! routes: see `index.rs`.
 
 mod headers;
 mod host;
@@ -34,7 +34,7 @@ use regex::Regex;
 use headers::HeaderRule;
 use host::HostPattern;
 use index::Index;
-use path::{anchored, compile_regex, PathPattern};
+use path::{anchored, compile_regex, literal_prefix, PathPattern};
 use precedence::{PathKey, RankKey};
 
 pub use headers::check_header;
@@ -189,8 +189,6 @@ impl Router {
             rules,
             ..Router::default()
         };
-        let mut set_patterns = Vec::new();
-        let mut set_ranks = Vec::new();
         for (rank, (_, route, path_index, pattern)) in keyed.into_iter().enumerate() {
             let rank = rank as u32;
             let path = match (path_index, pattern) {
@@ -210,8 +208,7 @@ impl Router {
                             field: format!("paths[{i}]"),
                             message,
                         })?;
-                    set_patterns.push(pattern);
-                    set_ranks.push(rank);
+                    router.index.add_regex(literal_prefix(&regex), rank);
                     router.regexes.push(compiled);
                     CandidatePath::Regex(router.regexes.len() - 1)
                 }
@@ -222,14 +219,6 @@ impl Router {
                 path,
             });
         }
-        router
-            .index
-            .set_regexes(set_patterns, set_ranks)
-            .map_err(|message| RouterError {
-                route: 0,
-                field: "paths".to_owned(),
-                message,
-            })?;
         Ok(router)
     }
 
@@ -258,22 +247,11 @@ impl Router {
             self.scan(ranks, request, &mut best)
         });
         // Regex candidates only matter when one of them could beat the best so far.
-        let regex_could_win = self.index.regex_ranks.first().is_some_and(|&r| r < best);
-        if let (Some(set), true) = (&self.index.regexes, regex_could_win) {
-            if set.is_match(path) {
-                for i in set.matches(path).iter() {
-                    let Some(&rank) = self.index.regex_ranks.get(i) else {
-                        continue;
-                    };
-                    if rank >= best {
-                        break;
-                    }
-                    if self.fields_match(rank, request) {
-                        best = rank;
-                        break;
-                    }
-                }
-            }
+        if self.index.first_regex.is_some_and(|r| r < best) {
+            self.index.regex_prefixes.walk(path.as_bytes(), |ranks| {
+                self.scan_regexes(ranks, request, &mut best)
+            });
+            self.scan_regexes(&self.index.regex_unprefixed, request, &mut best);
         }
         if let Some(host) = request.host {
             let mut buffer = [0u8; 320];
@@ -366,6 +344,23 @@ impl Router {
                 return;
             }
             if self.fields_match(rank, request) {
+                *best = rank;
+                return;
+            }
+        }
+    }
+
+    /// Like `scan`, for regex candidates: their regex must match the path too.
+    fn scan_regexes(&self, ranks: &[u32], request: &Request<'_>, best: &mut u32) {
+        for &rank in ranks {
+            if rank >= *best {
+                return;
+            }
+            let regex = match self.candidates.get(rank as usize).map(|c| &c.path) {
+                Some(CandidatePath::Regex(i)) => self.regexes.get(*i),
+                _ => None,
+            };
+            if regex.is_some_and(|r| r.is_match(request.path)) && self.fields_match(rank, request) {
                 *best = rank;
                 return;
             }

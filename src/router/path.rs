@@ -28,6 +28,25 @@ pub(super) fn anchored(regex: &str) -> String {
     format!("^(?:{regex})")
 }
 
+/// The literal text every match of an anchored regex path starts with: the leading run
+/// of plain characters, minus a last one made optional by a quantifier. Empty when the
+/// pattern has an alternation anywhere (conservative) or starts with a metacharacter.
+pub(super) fn literal_prefix(regex: &str) -> &str {
+    if regex.contains('|') {
+        return "";
+    }
+    let end = regex
+        .find(|c: char| "\\.+*?()[]{}^$#".contains(c) || c.is_whitespace())
+        .unwrap_or(regex.len());
+    let quantified = matches!(regex[end..].chars().next(), Some('*' | '?' | '{' | '+'));
+    let end = if quantified {
+        regex[..end].char_indices().last().map_or(0, |(i, _)| i)
+    } else {
+        end
+    };
+    &regex[..end]
+}
+
 /// Compiles a route regex (anchored or not) with the size limit.
 pub fn compile_regex(pattern: &str, case_insensitive: bool) -> Result<Regex, String> {
     RegexBuilder::new(pattern)
@@ -72,6 +91,29 @@ mod tests {
         assert!(!message.contains("secret"), "{message}");
         let message = check_regex_path("/(a{1000}){1000}").unwrap_err();
         assert!(message.contains("too large"), "{message}");
+    }
+
+    #[test]
+    fn literal_prefixes_are_conservative() {
+        let table = [
+            ("/svc1/items/\\d+", "/svc1/items/"),
+            ("/ab*", "/a"),
+            ("/ab?c", "/a"),
+            ("/ab{2}", "/a"),
+            ("/ab+", "/a"),
+            ("/a|/b", ""),
+            ("(?i)/a", ""),
+            ("/a.b", "/a"),
+            ("/a(?<id>x)", "/a"),
+            ("/é[0-9]", "/é"),
+            ("/é?", "/"),
+            ("/a$", "/a"),
+            ("/a b", "/a"),
+            ("", ""),
+        ];
+        for (regex, want) in table {
+            assert_eq!(literal_prefix(regex), want, "{regex}");
+        }
     }
 
     #[test]
