@@ -14,53 +14,105 @@ struct TrieNode {
     ranks: Vec<u32>,
 }
 
-/// Byte trie over prefix paths.
+/// A node of the frozen trie: its edges and ranks are ranges of shared arrays.
+#[derive(Debug, Clone, Copy, Default)]
+struct Span {
+    edges: u32,
+    edge_count: u32,
+    ranks: u32,
+    rank_count: u32,
+}
+
+/// Byte trie over prefix paths: built node by node, then frozen into flat arrays so a
+/// walk touches few cache lines.
 #[derive(Debug, Clone)]
 pub(super) struct PrefixTrie {
-    nodes: Vec<TrieNode>,
+    building: Vec<TrieNode>,
+    spans: Vec<Span>,
+    edges: Vec<(u8, u32)>,
+    ranks: Vec<u32>,
 }
 
 impl Default for PrefixTrie {
     fn default() -> Self {
         PrefixTrie {
-            nodes: vec![TrieNode::default()],
+            building: vec![TrieNode::default()],
+            spans: Vec::new(),
+            edges: Vec::new(),
+            ranks: Vec::new(),
         }
     }
 }
 
 impl PrefixTrie {
-    /// Ranks must be inserted in ascending order.
+    /// Ranks must be inserted in ascending order, before [`PrefixTrie::freeze`].
     pub(super) fn insert(&mut self, prefix: &[u8], rank: u32) {
         let mut node = 0usize;
         for &b in prefix {
-            let next = self.nodes.len() as u32;
-            let children = &mut self.nodes[node].children;
+            let next = self.building.len() as u32;
+            let Some(current) = self.building.get_mut(node) else {
+                return;
+            };
+            let children = &mut current.children;
             node = match children.binary_search_by_key(&b, |&(k, _)| k) {
                 Ok(i) => children[i].1 as usize,
                 Err(i) => {
                     children.insert(i, (b, next));
-                    self.nodes.push(TrieNode::default());
+                    self.building.push(TrieNode::default());
                     next as usize
                 }
             };
         }
-        self.nodes[node].ranks.push(rank);
+        if let Some(node) = self.building.get_mut(node) {
+            node.ranks.push(rank);
+        }
+    }
+
+    /// Moves the nodes into the flat arrays [`PrefixTrie::walk`] reads.
+    pub(super) fn freeze(&mut self) {
+        let building = std::mem::take(&mut self.building);
+        self.spans = Vec::with_capacity(building.len());
+        for node in building {
+            self.spans.push(Span {
+                edges: self.edges.len() as u32,
+                edge_count: node.children.len() as u32,
+                ranks: self.ranks.len() as u32,
+                rank_count: node.ranks.len() as u32,
+            });
+            self.edges.extend_from_slice(&node.children);
+            self.ranks.extend_from_slice(&node.ranks);
+        }
     }
 
     /// Calls `visit` with the ranks of every prefix of `path`, shortest first.
     pub(super) fn walk(&self, path: &[u8], mut visit: impl FnMut(&[u32])) {
         let mut node = 0usize;
         for &b in path {
-            let Some(current) = self.nodes.get(node) else {
+            let Some(span) = self.spans.get(node) else {
                 return;
             };
-            match current.children.binary_search_by_key(&b, |&(k, _)| k) {
-                Ok(i) => node = current.children[i].1 as usize,
-                Err(_) => return,
-            }
-            if let Some(found) = self.nodes.get(node) {
-                if !found.ranks.is_empty() {
-                    visit(&found.ranks);
+            let start = span.edges as usize;
+            let Some(edges) = self.edges.get(start..start + span.edge_count as usize) else {
+                return;
+            };
+            let next = if edges.len() <= 8 {
+                edges.iter().find(|&&(k, _)| k == b).map(|&(_, n)| n)
+            } else {
+                edges
+                    .binary_search_by_key(&b, |&(k, _)| k)
+                    .ok()
+                    .map(|i| edges[i].1)
+            };
+            let Some(next) = next else {
+                return;
+            };
+            node = next as usize;
+            if let Some(span) = self.spans.get(node) {
+                if span.rank_count > 0 {
+                    let start = span.ranks as usize;
+                    if let Some(ranks) = self.ranks.get(start..start + span.rank_count as usize) {
+                        visit(ranks);
+                    }
                 }
             }
         }
@@ -94,6 +146,12 @@ impl Index {
         }
     }
 
+    /// Ends the build: freezes the tries.
+    pub(super) fn freeze(&mut self) {
+        self.prefixes.freeze();
+        self.regex_prefixes.freeze();
+    }
+
     pub(super) fn add_exact_host(&mut self, host: &str, rank: u32) {
         let ranks = self.exact_hosts.entry(host.to_owned()).or_default();
         if ranks.last() != Some(&rank) {
@@ -113,6 +171,7 @@ mod tests {
         trie.insert(b"/api", 1);
         trie.insert(b"/api", 3);
         trie.insert(b"/apx", 2);
+        trie.freeze();
         let mut seen = Vec::new();
         trie.walk(b"/api/v1", |ranks| seen.extend_from_slice(ranks));
         assert_eq!(seen, vec![0, 1, 3]);

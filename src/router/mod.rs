@@ -219,6 +219,7 @@ impl Router {
                 path,
             });
         }
+        router.index.freeze();
         Ok(router)
     }
 
