@@ -4,10 +4,11 @@
 
 use http::{HeaderMap, HeaderValue};
 use oidc_gateway::config::{compile_declarative_str, CompiledConfig};
+use oidc_gateway::router::Protocols;
 use oidc_gateway::router::{
     normalize_path, protocol_check, ProtocolRedirect, Request, RouteSpec, Router,
 };
-use oidc_gateway::upstream_request::upstream_path;
+use oidc_gateway::upstream_request::{upstream_path, PathHandling};
 
 /// A route spec with an id, for tables.
 #[derive(Clone)]
@@ -548,6 +549,13 @@ services:
     );
     let users = config.router.find("GET", None, "/users/7").expect("routed");
     assert_eq!(name(users).as_deref(), Some("users"));
+    // Kong's defaults.
+    let defaults = &config.routes[users.route];
+    assert_eq!(defaults.path_handling, PathHandling::V0);
+    assert_eq!(defaults.protocols, Protocols::default());
+    assert_eq!(defaults.https_redirect_status_code, 426);
+    assert!(defaults.strip_path && !defaults.preserve_host);
+    assert_eq!(config.routes[v1.route].path_handling, PathHandling::V1);
     let low = config
         .router
         .find("GET", None, "/users/7/x")
