@@ -4,9 +4,9 @@
 //! every size: the figures then show the cost of the number of routes alone.
 
 use std::hint::black_box;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{criterion_group, Criterion};
 use http::HeaderMap;
 use oidc_gateway::router::{normalize_path, Request, RouteSpec, Router};
 
@@ -40,37 +40,56 @@ fn plain(n: usize) -> usize {
         .unwrap_or(0)
 }
 
+const SIZES: [usize; 3] = [10, 1_000, 10_000];
+const CASES: [&str; 5] = ["prefix_hit", "host_hit", "regex_hit", "miss", "near_miss"];
+
+/// The request paths and hosts of each case at size `n`, in `CASES` order.
+fn cases(n: usize) -> Vec<(&'static str, String, String)> {
+    let host_route = n / 2 - n / 2 % 10 + 3;
+    let regex_route = n / 2 - n / 2 % 100 + 7;
+    vec![
+        (
+            "prefix_hit",
+            "gw.local".to_owned(),
+            format!("/svc{:05}/v1/users/42", plain(n)),
+        ),
+        (
+            "host_hit",
+            format!("h{host_route}.example.com"),
+            format!("/svc{host_route:05}/v1/x"),
+        ),
+        (
+            "regex_hit",
+            "gw.local".to_owned(),
+            format!("/svc{regex_route:05}/items/42"),
+        ),
+        ("miss", "gw.local".to_owned(), "/nothing/here".to_owned()),
+        // An existing service, a version it does not have: the deepest walk that misses.
+        (
+            "near_miss",
+            "gw.local".to_owned(),
+            format!("/svc{:05}/v2/x", plain(n)),
+        ),
+    ]
+}
+
+fn request<'a>(host: &'a str, path: &'a str, headers: &'a HeaderMap) -> Request<'a> {
+    Request {
+        method: "GET",
+        host: Some(host),
+        path,
+        headers: Some(headers),
+        sni: None,
+    }
+}
+
 fn routing(c: &mut Criterion) {
     let headers = HeaderMap::new();
     let mut group = c.benchmark_group("router");
-    for n in [10usize, 1_000, 10_000] {
+    for n in SIZES {
         let router = Router::new(&specs(n)).expect("router builds");
-        let request = |method, host, path| Request {
-            method,
-            host,
-            path,
-            headers: Some(&headers),
-            sni: None,
-        };
-        let prefix_hit = format!("/svc{:05}/v1/users/42", plain(n));
-        let host_hit = (format!("h{}.example.com", n / 2 - n / 2 % 10 + 3), {
-            let i = n / 2 - n / 2 % 10 + 3;
-            format!("/svc{i:05}/v1/x")
-        });
-        let regex_hit = format!("/svc{:05}/items/42", n / 2 - n / 2 % 100 + 7);
-        // An existing service, a version it does not have: the deepest walk that misses.
-        let near_miss = format!("/svc{:05}/v2/x", plain(n));
-        let cases = [
-            ("prefix_hit", request("GET", Some("gw.local"), &prefix_hit)),
-            (
-                "host_hit",
-                request("GET", Some(&host_hit.0), host_hit.1.as_str()),
-            ),
-            ("regex_hit", request("GET", Some("gw.local"), &regex_hit)),
-            ("miss", request("GET", Some("gw.local"), "/nothing/here")),
-            ("near_miss", request("GET", Some("gw.local"), &near_miss)),
-        ];
-        for (name, req) in cases {
+        for (name, host, path) in cases(n) {
+            let req = request(&host, &path, &headers);
             let hit = router.route(&req).is_some();
             assert_eq!(hit, name.ends_with("hit"), "{name} at {n}");
             group.bench_function(format!("{name}/{n}"), |b| {
@@ -79,6 +98,55 @@ fn routing(c: &mut Criterion) {
         }
     }
     group.finish();
+}
+
+/// The 10,000 / 10 ratio measured robustly on a shared machine: rounds that time every
+/// size back to back, so load changes hit all sizes alike; medians over the rounds.
+fn interleaved_ratios(rounds: usize, iterations: u32) {
+    let headers = HeaderMap::new();
+    let routers: Vec<Router> = SIZES
+        .iter()
+        .map(|&n| Router::new(&specs(n)).expect("router builds"))
+        .collect();
+    let inputs: Vec<Vec<(&str, String, String)>> = SIZES.iter().map(|&n| cases(n)).collect();
+    // samples[case][size] = ns per lookup, one per round.
+    let mut samples = vec![vec![Vec::with_capacity(rounds); SIZES.len()]; CASES.len()];
+    for _ in 0..rounds {
+        for (case, per_case) in samples.iter_mut().enumerate() {
+            for (size, router) in routers.iter().enumerate() {
+                let (_, host, path) = &inputs[size][case];
+                let req = request(host, path, &headers);
+                let start = Instant::now();
+                for _ in 0..iterations {
+                    black_box(router.route(black_box(&req)));
+                }
+                let ns = start.elapsed().as_nanos() as f64 / f64::from(iterations);
+                per_case[size].push(ns);
+            }
+        }
+    }
+    println!("\ninterleaved medians over {rounds} rounds (ns per lookup):");
+    println!(
+        "{:<12} {:>8} {:>8} {:>8} {:>10}",
+        "case", "10", "1000", "10000", "10000/10"
+    );
+    for (case, per_case) in samples.iter_mut().enumerate() {
+        let medians: Vec<f64> = per_case
+            .iter_mut()
+            .map(|v| {
+                v.sort_by(f64::total_cmp);
+                v[v.len() / 2]
+            })
+            .collect();
+        println!(
+            "{:<12} {:>8.1} {:>8.1} {:>8.1} {:>9.2}x",
+            CASES[case],
+            medians[0],
+            medians[1],
+            medians[2],
+            medians[2] / medians[0]
+        );
+    }
 }
 
 fn normalisation(c: &mut Criterion) {
@@ -102,4 +170,14 @@ fn quick() -> Criterion {
 }
 
 criterion_group! { name = benches; config = quick(); targets = routing, normalisation }
-criterion_main!(benches);
+
+fn main() {
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+    // `cargo bench` passes `--bench`; without it (`cargo test`) this is a smoke pass.
+    if std::env::args().any(|a| a == "--bench") {
+        interleaved_ratios(31, 20_000);
+    } else {
+        interleaved_ratios(1, 10);
+    }
+}
