@@ -23,13 +23,23 @@ struct Span {
     rank_count: u32,
 }
 
-/// Byte trie over prefix paths: built node by node, then frozen into flat arrays so a
-/// walk touches few cache lines.
+/// An edge of the frozen trie, labelled with the bytes of a chain of single-child nodes.
+#[derive(Debug, Clone, Copy)]
+struct Edge {
+    first: u8,
+    label: u32,
+    label_len: u32,
+    child: u32,
+}
+
+/// Byte trie over prefix paths: built node by node, then frozen into a path-compressed
+/// trie in flat arrays (breadth-first), so a walk takes few steps and cache lines.
 #[derive(Debug, Clone)]
 pub(super) struct PrefixTrie {
     building: Vec<TrieNode>,
     spans: Vec<Span>,
-    edges: Vec<(u8, u32)>,
+    edges: Vec<Edge>,
+    labels: Vec<u8>,
     ranks: Vec<u32>,
 }
 
@@ -39,6 +49,7 @@ impl Default for PrefixTrie {
             building: vec![TrieNode::default()],
             spans: Vec::new(),
             edges: Vec::new(),
+            labels: Vec::new(),
             ranks: Vec::new(),
         }
     }
@@ -68,45 +79,78 @@ impl PrefixTrie {
         }
     }
 
-    /// Moves the nodes into the flat arrays [`PrefixTrie::walk`] reads.
+    /// Compresses chains of rank-less single-child nodes into edge labels and lays the
+    /// nodes out breadth-first in the arrays [`PrefixTrie::walk`] reads.
     pub(super) fn freeze(&mut self) {
         let building = std::mem::take(&mut self.building);
-        self.spans = Vec::with_capacity(building.len());
-        for node in building {
-            self.spans.push(Span {
+        let empty = TrieNode::default();
+        let node = |i: usize| building.get(i).unwrap_or(&empty);
+        self.spans = vec![Span::default()];
+        let mut queue = std::collections::VecDeque::from([(0usize, 0usize)]);
+        while let Some((from, to)) = queue.pop_front() {
+            let current = node(from);
+            let span = Span {
                 edges: self.edges.len() as u32,
-                edge_count: node.children.len() as u32,
+                edge_count: current.children.len() as u32,
                 ranks: self.ranks.len() as u32,
-                rank_count: node.ranks.len() as u32,
-            });
-            self.edges.extend_from_slice(&node.children);
-            self.ranks.extend_from_slice(&node.ranks);
+                rank_count: current.ranks.len() as u32,
+            };
+            self.ranks.extend_from_slice(&current.ranks);
+            for &(first, child) in &current.children {
+                let label = self.labels.len();
+                self.labels.push(first);
+                let mut child = child as usize;
+                while node(child).ranks.is_empty() && node(child).children.len() == 1 {
+                    let (b, next) = node(child).children[0];
+                    self.labels.push(b);
+                    child = next as usize;
+                }
+                let target = self.spans.len();
+                self.spans.push(Span::default());
+                self.edges.push(Edge {
+                    first,
+                    label: label as u32,
+                    label_len: (self.labels.len() - label) as u32,
+                    child: target as u32,
+                });
+                queue.push_back((child, target));
+            }
+            if let Some(slot) = self.spans.get_mut(to) {
+                *slot = span;
+            }
         }
     }
 
     /// Calls `visit` with the ranks of every prefix of `path`, shortest first.
     pub(super) fn walk(&self, path: &[u8], mut visit: impl FnMut(&[u32])) {
         let mut node = 0usize;
-        for &b in path {
-            let Some(span) = self.spans.get(node) else {
-                return;
-            };
+        let mut pos = 0usize;
+        while let (Some(span), Some(&b)) = (self.spans.get(node), path.get(pos)) {
             let start = span.edges as usize;
             let Some(edges) = self.edges.get(start..start + span.edge_count as usize) else {
                 return;
             };
-            let next = if edges.len() <= 8 {
-                edges.iter().find(|&&(k, _)| k == b).map(|&(_, n)| n)
+            let edge = if edges.len() <= 8 {
+                edges.iter().find(|e| e.first == b)
             } else {
                 edges
-                    .binary_search_by_key(&b, |&(k, _)| k)
+                    .binary_search_by_key(&b, |e| e.first)
                     .ok()
-                    .map(|i| edges[i].1)
+                    .and_then(|i| edges.get(i))
             };
-            let Some(next) = next else {
+            let Some(edge) = edge else {
                 return;
             };
-            node = next as usize;
+            let label_start = edge.label as usize;
+            let label = self
+                .labels
+                .get(label_start..label_start + edge.label_len as usize);
+            match (label, path.get(pos..pos + edge.label_len as usize)) {
+                (Some(label), Some(text)) if label == text => {}
+                _ => return,
+            }
+            pos += edge.label_len as usize;
+            node = edge.child as usize;
             if let Some(span) = self.spans.get(node) {
                 if span.rank_count > 0 {
                     let start = span.ranks as usize;
@@ -178,5 +222,32 @@ mod tests {
         seen.clear();
         trie.walk(b"/b", |ranks| seen.extend_from_slice(ranks));
         assert_eq!(seen, vec![0]);
+        for (path, want) in [
+            (&b"/ap"[..], vec![0]),
+            (b"/apx/y", vec![0, 2]),
+            (b"", vec![]),
+            (b"x", vec![]),
+        ] {
+            seen.clear();
+            trie.walk(path, |ranks| seen.extend_from_slice(ranks));
+            assert_eq!(seen, want, "{path:?}");
+        }
+
+        let mut chain = PrefixTrie::default();
+        chain.insert(b"/svc00001/v1", 0);
+        chain.insert(b"/svc00002/v1", 1);
+        chain.insert(b"/svc00002/v1/long/er", 2);
+        chain.freeze();
+        for (path, want) in [
+            (&b"/svc00002/v1/long/er/x"[..], vec![1, 2]),
+            (b"/svc00002/v1/long/e", vec![1]),
+            (b"/svc00001/v1", vec![0]),
+            (b"/svc00001/v", vec![]),
+            (b"/svc00003/v1", vec![]),
+        ] {
+            seen.clear();
+            chain.walk(path, |ranks| seen.extend_from_slice(ranks));
+            assert_eq!(seen, want, "{path:?}");
+        }
     }
 }
