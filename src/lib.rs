@@ -11,6 +11,7 @@ pub mod oidc;
 pub mod plugin;
 pub mod proxy;
 pub mod request_id;
+pub mod request_routing;
 pub mod respond;
 pub mod router;
 pub mod server;

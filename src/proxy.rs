@@ -15,6 +15,7 @@ use crate::balancer::{Balancer, HashInput, PassiveOutcome, Pick};
 use crate::config::compiled::{CompiledRoute, CompiledService, ServiceTarget};
 use crate::plugin::openid_connect::{Authenticated, OpenIdConnectPlugin};
 use crate::request_id::new_request_id;
+use crate::request_routing::route_request;
 use crate::respond::ErrorResponse;
 use crate::snapshot::{Snapshot, SnapshotStore};
 use crate::upstream_request::{forwarded_for, upstream_path};
@@ -26,6 +27,9 @@ pub struct RequestContext {
     started: Instant,
     route: Option<usize>,
     matched_path_len: usize,
+    /// The normalised request path, when it differs from the raw one: what was routed
+    /// on and what the upstream path is built from.
+    normalized_path: Option<String>,
     /// The plugin that authenticated the request, and what it found.
     auth: Option<(Arc<OpenIdConnectPlugin>, Authenticated)>,
     /// Connection retries spent on this request (Kong's service `retries`).
@@ -102,6 +106,7 @@ impl ProxyHttp for Gateway {
             started: Instant::now(),
             route: None,
             matched_path_len: 0,
+            normalized_path: None,
             auth: None,
             retries: 0,
             answered: None,
@@ -119,29 +124,19 @@ impl ProxyHttp for Gateway {
         session: &mut Session,
         ctx: &mut RequestContext,
     ) -> Result<bool> {
-        let found = {
-            let request = session.req_header();
-            let host = request
-                .headers
-                .get(http::header::HOST)
-                .and_then(|h| h.to_str().ok())
-                .or_else(|| request.uri.host());
-            ctx.snapshot
-                .config
-                .router
-                .find(request.method.as_str(), host, request.uri.path())
+        let routed = route_request(&ctx.snapshot.config, session.req_header());
+        let routed = match routed {
+            Ok(routed) => routed,
+            Err(response) => return answer(session, ctx, response).await,
         };
-        let Some(found) = found else {
-            return answer(session, ctx, ErrorResponse::no_route()).await;
-        };
-        ctx.route = Some(found.route);
-        ctx.matched_path_len = found.matched_path_len;
-        let plugin = ctx
-            .snapshot
-            .openid_connect
-            .get(found.route)
-            .cloned()
-            .flatten();
+        ctx.route = Some(routed.route);
+        ctx.matched_path_len = routed.matched_path_len;
+        ctx.normalized_path = routed.normalized_path;
+        if let Some(response) = routed.refusal {
+            return answer(session, ctx, response).await;
+        }
+        let route = routed.route;
+        let plugin = ctx.snapshot.openid_connect.get(route).cloned().flatten();
         if let Some(plugin) = plugin {
             match plugin.access(session, &ctx.snapshot.config.consumers).await {
                 Ok(auth) => ctx.auth = Some((plugin, auth)),
@@ -175,7 +170,7 @@ impl ProxyHttp for Gateway {
                 .and_then(|a| a.as_inet())
                 .map(|a| a.ip()),
             headers: &request.headers,
-            path: request.uri.path(),
+            path: ctx.normalized_path.as_deref().unwrap_or(request.uri.path()),
             query: request.uri.query(),
         };
         let destination = choose(service, &ctx.snapshot.config.upstreams, &input, &ctx.tried)?;
@@ -218,11 +213,14 @@ impl ProxyHttp for Gateway {
             .matched()
             .ok_or_else(|| Error::new(ErrorType::InternalError))?;
         let path = upstream_path(
-            session.req_header().uri.path(),
+            ctx.normalized_path
+                .as_deref()
+                .unwrap_or(session.req_header().uri.path()),
             session.req_header().uri.query(),
             ctx.matched_path_len,
             route.strip_path,
             service.path.as_deref(),
+            route.path_handling,
         );
         let uri = http::Uri::try_from(path).map_err(|_| Error::new(ErrorType::InternalError))?;
         upstream.set_uri(uri);

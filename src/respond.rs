@@ -13,6 +13,8 @@ pub struct ErrorResponse {
     pub message: Cow<'static, str>,
     /// Value of `WWW-Authenticate`, for 401s.
     pub www_authenticate: Option<String>,
+    /// Other headers of this response (`Location`, `Upgrade`...).
+    pub headers: Vec<(&'static str, String)>,
 }
 
 impl ErrorResponse {
@@ -21,6 +23,7 @@ impl ErrorResponse {
             status,
             message: message.into(),
             www_authenticate: None,
+            headers: Vec::new(),
         }
     }
 
@@ -38,6 +41,34 @@ impl ErrorResponse {
 
     pub fn no_route() -> Self {
         Self::new(404, "no Route matched with those values")
+    }
+
+    /// A request path with malformed percent-encoding.
+    pub fn bad_request() -> Self {
+        Self::new(400, "Bad request")
+    }
+
+    /// Plain http on an https-only route (Kong's default `https_redirect_status_code`).
+    pub fn upgrade_required() -> Self {
+        Self {
+            headers: vec![
+                ("Connection", "Upgrade".to_owned()),
+                ("Upgrade", "TLS/1.2, HTTP/1.1".to_owned()),
+            ],
+            ..Self::new(426, "Please use HTTPS protocol")
+        }
+    }
+
+    /// A redirect (301, 302, 307 or 308) to `location`, the body naming the status.
+    pub fn redirect(status: u16, location: String) -> Self {
+        let reason = http::StatusCode::from_u16(status)
+            .ok()
+            .and_then(|code| code.canonical_reason())
+            .unwrap_or("Redirect");
+        Self {
+            headers: vec![("Location", location)],
+            ..Self::new(status, reason)
+        }
     }
 
     /// The IdP could not be used (our deviation from Kong's 401).
@@ -84,11 +115,14 @@ impl ErrorResponse {
     }
 
     fn header(&self, body_len: usize) -> pingora::Result<ResponseHeader> {
-        let mut header = ResponseHeader::build(self.status, Some(4))?;
+        let mut header = ResponseHeader::build(self.status, Some(4 + self.headers.len()))?;
         header.insert_header("Content-Type", "application/json; charset=utf-8")?;
         header.insert_header("Content-Length", body_len.to_string())?;
         if let Some(challenge) = &self.www_authenticate {
             header.insert_header("WWW-Authenticate", challenge.as_str())?;
+        }
+        for (name, value) in &self.headers {
+            header.insert_header(*name, value.as_str())?;
         }
         header.insert_header("Server", crate::SERVER_NAME)?;
         Ok(header)
@@ -144,5 +178,21 @@ mod tests {
         );
         assert_eq!(ErrorResponse::for_status(413).message, "Payload Too Large");
         assert_eq!(ErrorResponse::for_status(200).status, 500);
+        assert_eq!(
+            ErrorResponse::bad_request().body(),
+            "{\"message\":\"Bad request\"}\n"
+        );
+        let upgrade = ErrorResponse::upgrade_required();
+        assert_eq!(upgrade.status, 426);
+        assert_eq!(upgrade.message, "Please use HTTPS protocol");
+        assert!(upgrade
+            .headers
+            .contains(&("Upgrade", "TLS/1.2, HTTP/1.1".to_owned())));
+        let moved = ErrorResponse::redirect(301, "https://a.test/p".to_owned());
+        assert_eq!(moved.message, "Moved Permanently");
+        assert_eq!(
+            moved.headers,
+            vec![("Location", "https://a.test/p".to_owned())]
+        );
     }
 }

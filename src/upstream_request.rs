@@ -2,29 +2,43 @@
 //!
 //! Pure functions, shared by the proxy and its tests.
 
-/// The upstream path (with query) for a request path, per Kong's `strip_path` and the
-/// `v0` joining of the service path.
+/// How a route joins its service's path and the request path (Kong's `path_handling`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum PathHandling {
+    /// Kong's default: service path and rest are joined as path segments, with a `/`.
+    #[default]
+    V0,
+    /// Service path and rest are concatenated: the rest loses its leading `/` (so
+    /// `/s` + `/fv1req` is `/sfv1req`, as in Kong's table). A double slash at the
+    /// junction is merged in both versions.
+    V1,
+}
+
+/// The upstream path (with query) for a (normalised) request path, per Kong's
+/// `strip_path` (`matched_len` bytes removed) and `path_handling`.
 pub fn upstream_path(
     request_path: &str,
     query: Option<&str>,
     matched_len: usize,
     strip_path: bool,
     service_path: Option<&str>,
+    handling: PathHandling,
 ) -> String {
     let rest = if strip_path {
         request_path.get(matched_len..).unwrap_or("")
     } else {
         request_path
     };
-    let mut path = match service_path {
-        None | Some("") => {
+    let mut path = match (service_path, handling) {
+        (None | Some(""), _) => {
             if rest.starts_with('/') {
                 rest.to_owned()
             } else {
                 format!("/{rest}")
             }
         }
-        Some(base) => join(base, rest),
+        (Some(base), PathHandling::V0) => join(base, rest),
+        (Some(base), PathHandling::V1) => concat(base, rest),
     };
     if let Some(query) = query {
         path.push('?');
@@ -42,6 +56,10 @@ fn join(base: &str, rest: &str) -> String {
         (false, false) => format!("{base}/{rest}"),
         _ => format!("{base}{rest}"),
     }
+}
+
+fn concat(base: &str, rest: &str) -> String {
+    format!("{base}{}", rest.strip_prefix('/').unwrap_or(rest))
 }
 
 /// The Host header for a service: its host, with the port when it is not the default.
@@ -74,13 +92,26 @@ mod tests {
     #[test]
     fn strip_path_removes_the_matched_prefix() {
         assert_eq!(
-            upstream_path("/oidc-route/get", None, 11, true, None),
+            upstream_path("/oidc-route/get", None, 11, true, None, PathHandling::V0),
             "/get"
         );
-        assert_eq!(upstream_path("/oidc-route", None, 11, true, None), "/");
-        assert_eq!(upstream_path("/oidc-routex", None, 11, true, None), "/x");
         assert_eq!(
-            upstream_path("/oidc-route/get", Some("a=1"), 11, false, None),
+            upstream_path("/oidc-route", None, 11, true, None, PathHandling::V0),
+            "/"
+        );
+        assert_eq!(
+            upstream_path("/oidc-routex", None, 11, true, None, PathHandling::V0),
+            "/x"
+        );
+        assert_eq!(
+            upstream_path(
+                "/oidc-route/get",
+                Some("a=1"),
+                11,
+                false,
+                None,
+                PathHandling::V0
+            ),
             "/oidc-route/get?a=1"
         );
     }
@@ -88,17 +119,62 @@ mod tests {
     #[test]
     fn service_path_is_joined() {
         assert_eq!(
-            upstream_path("/r/get", None, 2, true, Some("/anything")),
+            upstream_path("/r/get", None, 2, true, Some("/anything"), PathHandling::V0),
             "/anything/get"
         );
         assert_eq!(
-            upstream_path("/r/get", None, 2, true, Some("/anything/")),
+            upstream_path(
+                "/r/get",
+                None,
+                2,
+                true,
+                Some("/anything/"),
+                PathHandling::V0
+            ),
             "/anything/get"
         );
         assert_eq!(
-            upstream_path("/r", None, 2, true, Some("/anything")),
+            upstream_path("/r", None, 2, true, Some("/anything"), PathHandling::V0),
             "/anything"
         );
+    }
+
+    /// Kong's path_handling table: (service path, route path, strip_path, handling,
+    /// request path, upstream path); the first eight rows are Kong's documented ones.
+    #[test]
+    fn path_handling_table() {
+        use PathHandling::{V0, V1};
+        let table = [
+            ("/s", "/fv0", false, V0, "/fv0req", "/s/fv0req"),
+            ("/s", "/fv1", false, V1, "/fv1req", "/sfv1req"),
+            ("/s", "/tv0", true, V0, "/tv0req", "/s/req"),
+            ("/s", "/tv1", true, V1, "/tv1req", "/sreq"),
+            ("/s", "/fv0/", false, V0, "/fv0/req", "/s/fv0/req"),
+            ("/s", "/fv1/", false, V1, "/fv1/req", "/sfv1/req"),
+            ("/s", "/tv0/", true, V0, "/tv0/req", "/s/req"),
+            ("/s", "/tv1/", true, V1, "/tv1/req", "/sreq"),
+            // Joins at a trailing slash, exact matches and a missing service path.
+            ("/s/", "/tv0", true, V0, "/tv0/req", "/s/req"),
+            ("/s/", "/tv1", true, V1, "/tv1/req", "/s/req"),
+            ("/s/", "/fv1", false, V1, "/fv1req", "/s/fv1req"),
+            ("/s", "/tv0", true, V0, "/tv0", "/s"),
+            ("/s", "/tv1", true, V1, "/tv1", "/s"),
+            ("/", "/tv0", true, V0, "/tv0/req", "/req"),
+            ("/", "/tv1", true, V1, "/tv1/req", "/req"),
+            ("/", "/fv1", false, V1, "/fv1/req", "/fv1/req"),
+            ("", "/tv0", true, V0, "/tv0", "/"),
+            ("", "/tv1", true, V1, "/tv1req", "/req"),
+            ("", "/fv1", false, V1, "/fv1/req", "/fv1/req"),
+        ];
+        for (service, route, strip, handling, request, want) in table {
+            let service = Some(service).filter(|s| !s.is_empty());
+            let got = upstream_path(request, Some("q=1"), route.len(), strip, service, handling);
+            assert_eq!(
+                got,
+                format!("{want}?q=1"),
+                "{service:?} {route} {strip} {handling:?} {request}"
+            );
+        }
     }
 
     #[test]

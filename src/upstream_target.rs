@@ -8,6 +8,7 @@ use pingora::{Error, ErrorType, Result};
 
 use crate::balancer::{Balancer, HashInput, PassiveOutcome, Pick};
 use crate::config::compiled::{CompiledService, ServiceTarget};
+use crate::router::strip_port;
 use crate::upstream_request::service_host_header;
 
 /// Error type for "no healthy target": the proxy answers Kong's 503.
@@ -63,17 +64,6 @@ pub fn tls_server_name(host_header: &str) -> String {
         .trim_start_matches('[')
         .trim_end_matches(']')
         .to_owned()
-}
-
-/// `example.com:8443` -> `example.com`; `[::1]:443` -> `[::1]`.
-pub fn strip_port(host: &str) -> &str {
-    if host.starts_with('[') {
-        return host.find(']').map_or(host, |end| &host[..=end]);
-    }
-    match host.rsplit_once(':') {
-        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
-        _ => host,
-    }
 }
 
 /// How a failed attempt counts for passive health checks.

@@ -179,7 +179,7 @@ services:
   host: 127.0.0.1
   routes:
   - name: regex
-    paths: ["~/users/\\d+"]
+    paths: ["~/users/(\\d+"]
   - name: relative
     paths: [users]
   - name: nothing
@@ -208,7 +208,7 @@ routes:
   paths: [/m]
 "#,
     );
-    assert_error(&e, "services[0].routes[0].paths[0]", "unsupported value");
+    assert_error(&e, "services[0].routes[0].paths[0]", "invalid regex: ");
     assert_error(
         &e,
         "services[0].routes[1].paths[0]",
@@ -564,4 +564,93 @@ plugins:
     assert_error(&e, "plugins[0].name", "unknown plugin 'cors'");
     assert_eq!(e.len(), 6, "{e}");
     assert_eq!(e.to_string().lines().count(), 6);
+}
+
+#[test]
+fn route_matching_field_errors() {
+    let e = errors_of(
+        r#"_format_version: "3.0"
+services:
+- name: s
+  host: 127.0.0.1
+  routes:
+  - name: host-header
+    headers: {Host: [a.test]}
+  - name: bad-header-name
+    headers: {"bad name": [a]}
+  - name: empty-values
+    headers: {x-a: []}
+  - name: bad-header-regex
+    headers: {x-a: [ok, "~*(s3cr3t"]}
+  - name: sni-on-http
+    snis: [a.test]
+    protocols: [http]
+  - name: bad-sni
+    snis: ["a.test:443"]
+  - name: stream
+    paths: [/s]
+    sources: [{ip: 10.0.0.1}]
+    destinations: [{port: 80}]
+  - name: bad-encoding
+    paths: ["/a%zz"]
+  - name: huge-regex
+    paths: ["~/(a{1000}){1000}"]
+  - name: secret-regex
+    paths: ["~/s3cr3t/(\\d+"]
+  - name: bad-redirect
+    paths: [/r]
+    https_redirect_status_code: 303
+  - name: fine
+    paths: ["/ok", "~/ok/(?<id>\\d+)"]
+    headers: {x-b: ["~*^v\\d$"]}
+    path_handling: v1
+    regex_priority: -3
+"#,
+    );
+    let r = "services[0].routes";
+    assert_error(
+        &e,
+        &format!("{r}[0].headers.Host"),
+        "not allowed: use 'hosts'",
+    );
+    assert_error(&e, &format!("{r}[1].headers.bad name"), "invalid value");
+    assert_error(&e, &format!("{r}[2].headers.x-a"), "must not be empty");
+    assert_error(&e, &format!("{r}[3].headers.x-a[1]"), "invalid regex: ");
+    assert_error(
+        &e,
+        &format!("{r}[4].snis"),
+        "not allowed unless 'protocols'",
+    );
+    assert_error(&e, &format!("{r}[5].snis[0]"), "invalid value");
+    assert_error(&e, &format!("{r}[6].sources"), "unsupported field");
+    assert_error(&e, &format!("{r}[6].destinations"), "unsupported field");
+    assert_error(&e, &format!("{r}[7].paths[0]"), "invalid value: malformed");
+    assert_error(&e, &format!("{r}[8].paths[0]"), "invalid regex: too large");
+    assert_error(&e, &format!("{r}[9].paths[0]"), "invalid regex: ");
+    assert_error(
+        &e,
+        &format!("{r}[10].https_redirect_status_code"),
+        "invalid value",
+    );
+    assert!(
+        !e.iter().any(|x| x.path.starts_with(&format!("{r}[11]"))),
+        "{e}"
+    );
+    assert!(!e.to_string().contains("s3cr3t"), "{e}");
+    assert_eq!(e.len(), 12, "{e}");
+}
+
+#[test]
+fn route_headers_must_be_a_map_of_lists() {
+    let e = errors_of(
+        r#"_format_version: "3.0"
+services:
+- name: s
+  host: 127.0.0.1
+  routes:
+  - name: r
+    headers: [x-a]
+"#,
+    );
+    assert_error(&e, "services[0].routes[0].headers", "invalid type");
 }

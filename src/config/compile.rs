@@ -109,6 +109,7 @@ pub fn compile_document(root: Value) -> Result<CompiledConfig, ConfigErrors> {
     let global = plugins.get(&Scope::Global);
     let mut compiled_routes = Vec::new();
     let mut specs = Vec::new();
+    let mut spec_paths = Vec::new();
     for (i, route) in routes.iter().enumerate() {
         let Some((draft, service)) = route else {
             continue;
@@ -121,20 +122,32 @@ pub fn compile_document(root: Value) -> Result<CompiledConfig, ConfigErrors> {
             .or_else(|| plugins.get(&Scope::Service(*service)))
             .or(global);
         specs.push(draft.spec.clone());
+        spec_paths.push(doc.routes[i].0.path.clone());
         compiled_routes.push(CompiledRoute {
             id: draft.id.clone(),
             name: draft.name.clone(),
             service: compiled_service,
             strip_path: draft.strip_path,
             preserve_host: draft.preserve_host,
+            path_handling: draft.path_handling,
+            protocols: draft.protocols,
+            https_redirect_status_code: draft.https_redirect_status_code,
             openid_connect: plugin.map(|p| PluginRef {
                 path: p.path.clone(),
                 config: Arc::clone(&p.config),
             }),
         });
     }
+    // Validation already refused what the router cannot build; this is a safety net.
+    let router = Router::new(&specs).map_err(|e| {
+        let at = spec_paths.get(e.route).map_or("routes", String::as_str);
+        ConfigErrors::from(super::errors::ConfigError::new(
+            join(at, &e.field),
+            e.message,
+        ))
+    })?;
     Ok(CompiledConfig {
-        router: Router::new(&specs),
+        router,
         routes: compiled_routes,
         services: compiled_services,
         consumers,

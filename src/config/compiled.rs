@@ -9,7 +9,8 @@ use pingora::protocols::tls::CaType;
 
 use crate::balancer::Balancer;
 use crate::config::openid_connect::{ConsumerBy, OpenIdConnectConfig};
-use crate::router::Router;
+use crate::router::{Protocols, Router};
+use crate::upstream_request::PathHandling;
 
 /// Everything compiled from one declarative file.
 #[derive(Debug)]
@@ -71,6 +72,13 @@ pub struct CompiledRoute {
     pub strip_path: bool,
     /// Kong default false.
     pub preserve_host: bool,
+    /// Kong default v0.
+    pub path_handling: PathHandling,
+    /// Kong default `[http, https]`; a request in another scheme is answered by
+    /// `router::protocol_check`.
+    pub protocols: Protocols,
+    /// Kong default 426.
+    pub https_redirect_status_code: u16,
     /// The effective plugin: the route's, else its service's, else a global one.
     pub openid_connect: Option<PluginRef>,
 }

@@ -6,7 +6,8 @@ use super::compiled::Consumer;
 use super::errors::{join, ConfigErrors};
 use super::ids::{generated_id, is_uuid};
 use super::model::{ConsumerDef, RouteDef};
-use crate::router::RouteSpec;
+use crate::router::{check_header, check_regex_path, normalize_path, Protocols, RouteSpec};
+use crate::upstream_request::PathHandling;
 
 /// Protocols Kong knows for services and routes; only http(s) is served here.
 pub const KONG_PROTOCOLS: &[&str] = &[
@@ -28,6 +29,10 @@ pub struct RouteDraft {
     pub name: Option<String>,
     pub strip_path: bool,
     pub preserve_host: bool,
+    pub path_handling: PathHandling,
+    pub protocols: Protocols,
+    /// Kong default 426.
+    pub https_redirect_status_code: u16,
     pub spec: RouteSpec,
 }
 
@@ -55,19 +60,63 @@ pub fn route_draft(def: &RouteDef, path: &str, errors: &mut ConfigErrors) -> Opt
     let key = def.name.as_deref().unwrap_or(path);
     let id = entity_id(def.id.as_deref(), "routes", key, path, errors);
     check_name(def.name.as_deref(), path, errors);
-    if def.paths.is_empty() && def.hosts.is_empty() && def.methods.is_empty() {
-        errors.push(path, "must set at least one of 'paths', 'hosts', 'methods'");
+    if def.paths.is_empty()
+        && def.hosts.is_empty()
+        && def.methods.is_empty()
+        && def.headers.is_empty()
+        && def.snis.is_empty()
+    {
+        errors.push(
+            path,
+            "must set at least one of 'paths', 'hosts', 'methods', 'headers', 'snis'",
+        );
     }
+    let mut paths = Vec::with_capacity(def.paths.len());
     for (i, p) in def.paths.iter().enumerate() {
-        if p.starts_with('~') {
-            errors.push(
-                at(&format!("paths[{i}]")),
-                "unsupported value: regex paths are not implemented yet",
-            );
+        let at_path = at(&format!("paths[{i}]"));
+        if let Some(regex) = p.strip_prefix('~') {
+            match check_regex_path(regex) {
+                Ok(()) => paths.push(p.clone()),
+                Err(message) => errors.push(at_path, message),
+            }
         } else if !p.starts_with('/') {
             errors.push(
-                at(&format!("paths[{i}]")),
-                "invalid value: must start with '/'",
+                at_path,
+                "invalid value: must start with '/' (or '~' for a regex)",
+            );
+        } else {
+            // Requests are matched normalised, so prefixes are normalised the same way.
+            match normalize_path(p) {
+                Ok(normal) => paths.push(normal.into_owned()),
+                Err(_) => errors.push(at_path, "invalid value: malformed percent-encoding"),
+            }
+        }
+    }
+    for (name, values) in &def.headers {
+        if let Err((index, message)) = check_header(name, values) {
+            let field = match index {
+                Some(i) => format!("headers.{name}[{i}]"),
+                None => format!("headers.{name}"),
+            };
+            errors.push(at(&field), message);
+        }
+    }
+    for (i, sni) in def.snis.iter().enumerate() {
+        if sni.contains(':') || !valid_host_pattern(sni) {
+            errors.push(
+                at(&format!("snis[{i}]")),
+                "invalid value: expected a server name with at most one leading or trailing '*'",
+            );
+        }
+    }
+    for (field, value) in [
+        ("sources", &def.sources),
+        ("destinations", &def.destinations),
+    ] {
+        if value.is_some() {
+            errors.push(
+                at(field),
+                "unsupported field: stream routing is not implemented",
             );
         }
     }
@@ -103,16 +152,24 @@ pub fn route_draft(def: &RouteDef, path: &str, errors: &mut ConfigErrors) -> Opt
         }
         None => {}
     }
-    if let Some(handling) = &def.path_handling {
-        match handling.as_str() {
-            "v0" => {}
-            "v1" => errors.push(
-                at("path_handling"),
-                "unsupported value 'v1': only v0 is implemented",
-            ),
-            _ => errors.push(at("path_handling"), "invalid value: expected v0 or v1"),
-        }
+    let protocols = match &def.protocols {
+        Some(list) => Protocols {
+            http: list.iter().any(|p| p == "http"),
+            https: list.iter().any(|p| p == "https"),
+        },
+        None => Protocols::default(),
+    };
+    if !def.snis.is_empty() && !protocols.https {
+        errors.push(at("snis"), "not allowed unless 'protocols' contains https");
     }
+    let path_handling = match def.path_handling.as_deref() {
+        None | Some("v0") => PathHandling::V0,
+        Some("v1") => PathHandling::V1,
+        Some(_) => {
+            errors.push(at("path_handling"), "invalid value: expected v0 or v1");
+            PathHandling::V0
+        }
+    };
     if let Some(code) = def.https_redirect_status_code {
         if ![426, 301, 302, 307, 308].contains(&code) {
             errors.push(
@@ -126,10 +183,20 @@ pub fn route_draft(def: &RouteDef, path: &str, errors: &mut ConfigErrors) -> Opt
         name: def.name.clone(),
         strip_path: def.strip_path.unwrap_or(true),
         preserve_host: def.preserve_host.unwrap_or(false),
+        path_handling,
+        protocols,
+        https_redirect_status_code: def.https_redirect_status_code.unwrap_or(426),
         spec: RouteSpec {
             methods: def.methods.clone(),
             hosts: def.hosts.clone(),
-            paths: def.paths.clone(),
+            paths,
+            headers: def
+                .headers
+                .iter()
+                .map(|(name, values)| (name.clone(), values.clone()))
+                .collect(),
+            snis: def.snis.clone(),
+            regex_priority: def.regex_priority.unwrap_or(0),
         },
     })
 }

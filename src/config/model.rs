@@ -68,17 +68,27 @@ pub struct RouteDef {
     pub methods: Vec<String>,
     #[serde(default)]
     pub hosts: Vec<String>,
+    /// Header name -> accepted values (`~*` = case-insensitive regex).
+    #[serde(default)]
+    pub headers: std::collections::BTreeMap<String, Vec<String>>,
+    /// TLS server names; needs `https` in `protocols`.
+    #[serde(default)]
+    pub snis: Vec<String>,
+    /// Stream routing only: refused as unsupported.
+    pub sources: Option<Value>,
+    /// Stream routing only: refused as unsupported.
+    pub destinations: Option<Value>,
     /// Kong default `[http, https]`.
     pub protocols: Option<Vec<String>>,
     /// Kong default true.
     pub strip_path: Option<bool>,
     /// Kong default false.
     pub preserve_host: Option<bool>,
-    /// Accepted; meaningful once regex paths are supported.
+    /// Order among regex paths (higher first). Kong default 0.
     pub regex_priority: Option<i64>,
     /// "v0" (Kong default) or "v1".
     pub path_handling: Option<String>,
-    /// Accepted: 426, 301, 302, 307 or 308.
+    /// 426 (default), 301, 302, 307 or 308: the answer to http on an https-only route.
     pub https_redirect_status_code: Option<u16>,
     pub request_buffering: Option<bool>,
     pub response_buffering: Option<bool>,
