@@ -26,7 +26,6 @@ struct Span {
 /// An edge of the frozen trie, labelled with the bytes of a chain of single-child nodes.
 #[derive(Debug, Clone, Copy)]
 struct Edge {
-    first: u8,
     label: u32,
     label_len: u32,
     child: u32,
@@ -39,6 +38,8 @@ pub(super) struct PrefixTrie {
     building: Vec<TrieNode>,
     spans: Vec<Span>,
     edges: Vec<Edge>,
+    /// `edges[i].first` for every `i`, packed: a node's choices share a cache line.
+    firsts: Vec<u8>,
     labels: Vec<u8>,
     ranks: Vec<u32>,
 }
@@ -49,6 +50,7 @@ impl Default for PrefixTrie {
             building: vec![TrieNode::default()],
             spans: Vec::new(),
             edges: Vec::new(),
+            firsts: Vec::new(),
             labels: Vec::new(),
             ranks: Vec::new(),
         }
@@ -107,8 +109,8 @@ impl PrefixTrie {
                 }
                 let target = self.spans.len();
                 self.spans.push(Span::default());
+                self.firsts.push(first);
                 self.edges.push(Edge {
-                    first,
                     label: label as u32,
                     label_len: (self.labels.len() - label) as u32,
                     child: target as u32,
@@ -127,27 +129,27 @@ impl PrefixTrie {
         let mut pos = 0usize;
         while let (Some(span), Some(&b)) = (self.spans.get(node), path.get(pos)) {
             let start = span.edges as usize;
-            let Some(edges) = self.edges.get(start..start + span.edge_count as usize) else {
+            let Some(firsts) = self.firsts.get(start..start + span.edge_count as usize) else {
                 return;
             };
-            let edge = if edges.len() <= 8 {
-                edges.iter().find(|e| e.first == b)
+            // Edges are sorted by first byte; a scan of packed bytes beats a search here.
+            let found = if firsts.len() <= 32 {
+                firsts.iter().position(|&f| f == b)
             } else {
-                edges
-                    .binary_search_by_key(&b, |e| e.first)
-                    .ok()
-                    .and_then(|i| edges.get(i))
+                firsts.binary_search(&b).ok()
             };
-            let Some(edge) = edge else {
+            let Some(edge) = found.and_then(|i| self.edges.get(start + i)) else {
                 return;
             };
-            let label_start = edge.label as usize;
-            let label = self
-                .labels
-                .get(label_start..label_start + edge.label_len as usize);
-            match (label, path.get(pos..pos + edge.label_len as usize)) {
-                (Some(label), Some(text)) if label == text => {}
-                _ => return,
+            // The first byte matched already: compare the rest of the label.
+            if edge.label_len > 1 {
+                let label_start = edge.label as usize + 1;
+                let rest = edge.label_len as usize - 1;
+                let label = self.labels.get(label_start..label_start + rest);
+                match (label, path.get(pos + 1..pos + 1 + rest)) {
+                    (Some(label), Some(text)) if label == text => {}
+                    _ => return,
+                }
             }
             pos += edge.label_len as usize;
             node = edge.child as usize;
