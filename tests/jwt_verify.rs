@@ -164,3 +164,21 @@ fn a_few_seconds_of_idp_clock_lead_are_tolerated_for_iat_and_nbf() {
         JwtError::IssuedInFuture
     );
 }
+
+#[test]
+fn a_header_that_is_not_a_json_object_is_malformed() {
+    // Found by the `jwt` fuzz target: serde reads a struct from a JSON array too, so
+    // `["RS256","k1"]` used to pass as a header. RFC 7515 wants an object.
+    let key = SigningKey::generate("k1", 2048);
+    let keys = keys_of(&[&key]);
+    let now = unix_now();
+    let claims = keycloak_claims(ISSUER, "kong_id", now, 300);
+    for header in [json!(["RS256", "k1"]), json!(["RS256"])] {
+        assert_eq!(
+            check(&key.sign(header.clone(), &claims), &keys, now).unwrap_err(),
+            JwtError::Malformed,
+            "{header}"
+        );
+    }
+    assert!(check(&key.sign(json!({}), &claims), &keys, now).is_ok());
+}

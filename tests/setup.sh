@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-#! Installs what the end-to-end tests and the demo need (apt build tools, the IdP's npm packages, the httpbin venv); idempotent.
+#! Installs what the end-to-end tests, the fuzz smoke run and the demo need (apt build tools, cargo-fuzz, the IdP's npm packages, the httpbin venv); idempotent.
 #
 # Usage: bash tests/setup.sh      (as root, non-interactive; a second run skips what is done)
 set -euo pipefail
@@ -17,6 +17,7 @@ command -v cmake >/dev/null 2>&1 || need_apt+=(cmake)      # pingora-core builds
 command -v curl >/dev/null 2>&1 || need_apt+=(curl)        # demo.sh
 command -v perl >/dev/null 2>&1 || need_apt+=(perl)        # pingora's openssl feature builds a vendored OpenSSL
 command -v make >/dev/null 2>&1 || need_apt+=(make)
+command -v c++ >/dev/null 2>&1 || need_apt+=(g++)          # libfuzzer-sys builds libFuzzer (tests/fuzz)
 command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)  # test certificates
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need_apt+=(python3-venv)
@@ -28,7 +29,15 @@ if ((${#need_apt[@]})); then
   apt-get update -q
   apt-get install -y -q "${need_apt[@]}"
 else
-  say "apt packages present (cmake curl perl make openssl python3-venv node npm)"
+  say "apt packages present (cmake curl perl make g++ openssl python3-venv node npm)"
+fi
+
+# --- cargo-fuzz (tests/fuzz/smoke.sh) --------------------------------------------------------
+if cargo fuzz --version >/dev/null 2>&1; then
+  say "cargo-fuzz present ($(cargo fuzz --version))"
+else
+  say "cargo install cargo-fuzz --locked"
+  cargo install cargo-fuzz --locked
 fi
 
 # --- the IdP (npm oidc-provider) -------------------------------------------------------------

@@ -216,15 +216,20 @@ pub struct ParsedJwks {
 /// Parses a JWKS document. Only a document that is not a JWKS at all is an error; keys that
 /// cannot be used are reported in `skipped`.
 pub fn parse_jwks(body: &[u8]) -> Result<ParsedJwks, serde_json::Error> {
+    // serde also reads a struct from a JSON array (`[[]]`); a JWKS is an object.
+    if body.trim_ascii_start().first() != Some(&b'{') {
+        return Err(serde::de::Error::custom("a JWKS is a JSON object"));
+    }
     let document: JwksDocument = serde_json::from_slice(body)?;
     let mut parsed = ParsedJwks {
         keys: KeySet::default(),
         skipped: Vec::new(),
     };
     for raw in document.keys {
-        let jwk: Jwk = match serde_json::from_value(raw) {
-            Ok(jwk) => jwk,
-            Err(_) => {
+        // Objects only: serde would also read a `Jwk` from a JSON array.
+        let jwk: Jwk = match raw.is_object().then(|| serde_json::from_value(raw)) {
+            Some(Ok(jwk)) => jwk,
+            _ => {
                 parsed.skipped.push((None, KeyProblem::Malformed));
                 continue;
             }
@@ -327,5 +332,13 @@ mod tests {
     fn not_a_jwks_is_an_error() {
         assert!(parse_jwks(b"<html>").is_err());
         assert!(parse_jwks(b"{}").is_err());
+        // Like the array JWT header the `jwt` fuzz target found: serde read a struct from a
+        // JSON array, so `[[]]` passed as a document and an array as a key.
+        assert!(parse_jwks(b"[[]]").is_err());
+        let n = URL_SAFE_NO_PAD.encode([0xc5u8; 256]);
+        let body = format!(r#" {{"keys":[["RSA","k1","RS256","sig","{n}","AQAB"]]}}"#);
+        let parsed = parse_jwks(body.as_bytes()).unwrap();
+        assert!(parsed.keys.is_empty());
+        assert_eq!(parsed.skipped, vec![(None, KeyProblem::Malformed)]);
     }
 }

@@ -89,6 +89,10 @@ pub fn verify(
     };
     let mut header_buffer = [0u8; MAX_SMALL_PART];
     let header_json = decode_small(header_b64, &mut header_buffer)?;
+    // serde also reads a struct from a JSON array (`["RS256"]`); a JOSE header is an object.
+    if header_json.trim_ascii_start().first() != Some(&b'{') {
+        return Err(JwtError::Malformed);
+    }
     let header: Header<'_> =
         serde_json::from_slice(header_json).map_err(|_| JwtError::Malformed)?;
     if header.crit.is_some()
