@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use pingora::http::{RequestHeader, ResponseHeader};
 use pingora::upstreams::peer::HttpPeer;
-use pingora::{Error, ErrorType, Result};
+use pingora::{Error, ErrorSource, ErrorType, Result};
 use pingora_proxy::{FailToProxy, ProxyHttp, Session};
 
 use crate::balancer::{Balancer, HashInput, PassiveOutcome, Pick};
@@ -338,8 +338,14 @@ impl ProxyHttp for Gateway {
         ctx: &mut RequestContext,
         _client_reused: bool,
     ) -> Box<Error> {
-        ctx.report_failure(&error);
         let mut error = error.more_context(format!("Peer: {peer}"));
+        if error.esource() != &ErrorSource::Upstream {
+            // The client went away or sent a broken body, or the gateway failed: no
+            // target is to blame, and another attempt would not help.
+            error.set_retry(false);
+            return error;
+        }
+        ctx.report_failure(&error);
         // The request may have reached the upstream: only idempotent methods are sent
         // again (as nginx's proxy_next_upstream does for Kong), and only while nothing
         // was sent to the client and the whole body can be replayed.
@@ -363,6 +369,13 @@ impl ProxyHttp for Gateway {
                 can_reuse_downstream: false,
             };
         }
+        if error.esource() == &ErrorSource::Downstream {
+            // Nobody left to answer (or a client too slow to send its body).
+            return FailToProxy {
+                error_code: 0,
+                can_reuse_downstream: false,
+            };
+        }
         let response = match error.etype() {
             ErrorType::ConnectTimedout | ErrorType::ReadTimedout | ErrorType::WriteTimedout => {
                 ErrorResponse::upstream_timeout()
@@ -370,15 +383,7 @@ impl ProxyHttp for Gateway {
             ErrorType::HTTPStatus(code) => ErrorResponse::for_status(*code),
             ErrorType::Custom(NO_HEALTHY_TARGET) => ErrorResponse::no_healthy_target(),
             ErrorType::InternalError => ErrorResponse::internal(),
-            _ => match error.esource() {
-                pingora::ErrorSource::Downstream => {
-                    return FailToProxy {
-                        error_code: 0,
-                        can_reuse_downstream: false,
-                    }
-                }
-                _ => ErrorResponse::upstream_invalid(),
-            },
+            _ => ErrorResponse::upstream_invalid(),
         };
         let status = response.status;
         ctx.answered = Some(status);

@@ -25,10 +25,11 @@ pub fn upstream_path(
     handling: PathHandling,
 ) -> String {
     let rest = if strip_path {
-        request_path.get(matched_len..).unwrap_or("")
+        sanitize_rest(request_path.get(matched_len..).unwrap_or(""))
     } else {
         request_path
     };
+    let request_ends_with_slash = request_path.ends_with('/');
     let mut path = match (service_path, handling) {
         (None | Some(""), _) => {
             if rest.starts_with('/') {
@@ -37,7 +38,7 @@ pub fn upstream_path(
                 format!("/{rest}")
             }
         }
-        (Some(base), PathHandling::V0) => join(base, rest),
+        (Some(base), PathHandling::V0) => join(base, rest, request_ends_with_slash),
         (Some(base), PathHandling::V1) => concat(base, rest),
     };
     if let Some(query) = query {
@@ -47,8 +48,33 @@ pub fn upstream_path(
     path
 }
 
-fn join(base: &str, rest: &str) -> String {
+/// What is left after a prefix was stripped can start inside a segment (`/api` matches
+/// `/api../x`): a leading `.` or `..` segment there would climb out of the service path
+/// once joined, so it is dropped, as Kong does.
+fn sanitize_rest(rest: &str) -> &str {
+    let mut rest = rest;
+    loop {
+        if rest == "." || rest == ".." {
+            return "";
+        }
+        match rest.strip_prefix("../").or_else(|| rest.strip_prefix("./")) {
+            Some(shorter) => rest = shorter,
+            None => return rest,
+        }
+    }
+}
+
+/// v0 joining. With nothing left to append, the service path's trailing `/` follows the
+/// request's (Kong: `/s/` for `/tv0` is `/s`, `/s` for `/tv0/` is `/s/`).
+fn join(base: &str, rest: &str, request_ends_with_slash: bool) -> String {
     if rest.is_empty() {
+        return match (base.ends_with('/'), request_ends_with_slash) {
+            (true, false) if base.len() > 1 => base[..base.len() - 1].to_owned(),
+            (false, true) => format!("{base}/"),
+            _ => base.to_owned(),
+        };
+    }
+    if rest == "/" {
         return base.to_owned();
     }
     match (base.ends_with('/'), rest.starts_with('/')) {
@@ -165,6 +191,23 @@ mod tests {
             ("", "/tv0", true, V0, "/tv0", "/"),
             ("", "/tv1", true, V1, "/tv1req", "/req"),
             ("", "/fv1", false, V1, "/fv1/req", "/fv1/req"),
+            // Nothing left to append: the trailing slash follows the request.
+            ("/s", "/", false, V0, "/", "/s"),
+            ("/s/", "/tv0", true, V0, "/tv0", "/s"),
+            ("/s", "/tv0/", true, V0, "/tv0/", "/s/"),
+            // A prefix ends inside a segment: dot segments after it never climb out.
+            (
+                "/public/v1",
+                "/api",
+                true,
+                V0,
+                "/api../internal",
+                "/public/v1/internal",
+            ),
+            ("/public/v1", "/api", true, V0, "/api..", "/public/v1"),
+            ("/public/v1", "/api", true, V0, "/api./../x", "/public/v1/x"),
+            ("/public/v1/", "/api", true, V1, "/api../x", "/public/v1/x"),
+            ("/public/v1", "/api", true, V0, "/api..x", "/public/v1/..x"),
         ];
         for (service, route, strip, handling, request, want) in table {
             let service = Some(service).filter(|s| !s.is_empty());

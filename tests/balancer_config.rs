@@ -280,6 +280,11 @@ fn hash_rules() {
             "hash_on_cookie_path",
             "invalid value",
         ),
+        (
+            "  hash_on: cookie\n  hash_on_cookie: c\n  hash_on_cookie_path: \"/a\\r\\nX-Evil: 1\"\n",
+            "hash_on_cookie_path",
+            "invalid value",
+        ),
         ("  algorithm: sticky-sessions\n", "algorithm", "unsupported value"),
         ("  algorithm: random\n", "algorithm", "invalid value"),
     ];

@@ -61,7 +61,10 @@ fn precedence_routes() -> Vec<Named> {
             s.paths = owned(&["/api"]);
         }),
         route("host", |s| s.hosts = owned(&["example.com"])),
-        route("wild", |s| s.hosts = owned(&["*.example.com"])),
+        route("wild", |s| {
+            s.hosts = owned(&["*.example.com"]);
+            s.paths = owned(&["/"]);
+        }),
         route("wild-header", |s| {
             s.hosts = owned(&["*.example.com"]);
             s.headers = vec![("x-version".into(), owned(&["v2"]))];
@@ -81,7 +84,13 @@ fn precedence_routes() -> Vec<Named> {
             s.methods = owned(&["GET"]);
             s.hosts = owned(&["example.com"]);
         }),
-        route("sni", |s| s.snis = owned(&["secure.example.com"])),
+        route("sni", |s| {
+            s.snis = owned(&["secure.example.com"]);
+            s.paths = owned(&["/"]);
+        }),
+        // Kong counts paths as a field: a host-only wildcard route ties with a path-only
+        // route (one field each, no plain host), and then the path decides.
+        route("wild-host-only", |s| s.hosts = owned(&["*.host-only.test"])),
         route("regex-files", |s| s.paths = owned(&["~/files/.*"])),
         route("prefix-files", |s| {
             s.paths = owned(&["/files/special/long/prefix"])
@@ -134,6 +143,7 @@ const PRECEDENCE_CASES: &[Case] = &[
         Some("wild-header"),
     ),
     ("GET", Some("a.example.com"), "/", &[], Some("wild")),
+    ("GET", Some("a.host-only.test"), "/", &[], Some("root")),
     ("GET", Some("example.com."), "/", &[], Some("root")),
     (
         "GET",
@@ -611,4 +621,32 @@ fn regexes_without_a_literal_start_still_match() {
     assert_eq!(id("/k1"), Some("class"));
     assert_eq!(id("/two/x"), Some("top-alternation"));
     assert_eq!(id("/x/two"), None);
+}
+
+#[test]
+fn paths_count_as_a_field() {
+    // Host + path against host + method: two fields each; the longer path wins, so the
+    // route with the path (and its plugins) is not bypassed by a method-only sibling.
+    let routes = [
+        route("host-method", |s| {
+            s.hosts = owned(&["a.test"]);
+            s.methods = owned(&["GET"]);
+        }),
+        route("host-path", |s| {
+            s.hosts = owned(&["a.test"]);
+            s.paths = owned(&["/api"]);
+        }),
+    ];
+    for order in [[0, 1], [1, 0]] {
+        let shuffled: Vec<Named> = order.iter().map(|&i| routes[i].clone()).collect();
+        let router = build(&shuffled);
+        let found = router
+            .find("GET", Some("a.test"), "/api/x")
+            .expect("routed");
+        assert_eq!(shuffled[found.route].id, "host-path");
+        let found = router
+            .find("GET", Some("a.test"), "/other")
+            .expect("routed");
+        assert_eq!(shuffled[found.route].id, "host-method");
+    }
 }

@@ -306,3 +306,30 @@ services:
         );
     }
 }
+
+#[test]
+fn clients_that_abort_uploads_do_not_make_targets_unhealthy() {
+    use std::io::Write;
+    let only = EchoProcess::start("only");
+    let extra = "  healthchecks:\n    passive:\n      unhealthy: {tcp_failures: 1, timeouts: 1}\n";
+    let gateway = Gateway::start(&config(extra, &[(&only, 100)], 5));
+    for _ in 0..3 {
+        let mut stream =
+            std::net::TcpStream::connect(("127.0.0.1", gateway.port())).expect("connect");
+        stream
+            .write_all(
+                b"PUT /lb/upload HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\npartial",
+            )
+            .expect("write");
+        std::thread::sleep(Duration::from_millis(100));
+        drop(stream);
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    let response = http::get(&gateway.url("/lb/x"), &[]);
+    assert_eq!(
+        response.status,
+        200,
+        "a client's broken upload is not the target's failure: {}",
+        response.text()
+    );
+}

@@ -30,8 +30,8 @@ pub async fn run_active_checks(balancer: Arc<Balancer>) {
     }
     let active = Arc::new(balancer.settings().healthchecks.active.clone());
     let https = match active.probe {
-        ProbeType::Https => match https_client(&balancer, &active) {
-            Ok(client) => Some(client),
+        ProbeType::Https => match https_clients(&balancer, &active) {
+            Ok(clients) => clients,
             Err(error) => {
                 log::error!(
                     "upstream {}: cannot build the https health check client: {error}",
@@ -40,7 +40,7 @@ pub async fn run_active_checks(balancer: Arc<Balancer>) {
                 return;
             }
         },
-        _ => None,
+        _ => Vec::new(),
     };
     let targets = balancer.targets().len();
     let start = Instant::now();
@@ -66,7 +66,7 @@ pub async fn run_active_checks(balancer: Arc<Balancer>) {
                 *next = now + interval;
             }
         }
-        probe_all(&balancer, &active, https.as_ref(), due).await;
+        probe_all(&balancer, &active, &https, due).await;
         let wake = next_due.iter().copied().min().unwrap_or(now + tick);
         tokio::time::sleep_until(wake.max(Instant::now() + Duration::from_millis(1))).await;
     }
@@ -85,7 +85,7 @@ fn interval_of(balancer: &Balancer, active: &ActiveSettings, i: usize) -> Durati
 async fn probe_all(
     balancer: &Arc<Balancer>,
     active: &Arc<ActiveSettings>,
-    https: Option<&reqwest::Client>,
+    https: &[reqwest::Client],
     due: Vec<usize>,
 ) {
     let mut queue = due.into_iter();
@@ -102,7 +102,7 @@ async fn probe_all(
                 .unwrap_or_else(|| host_with_port(&target.host, target.port));
             let address = target.address;
             let active = Arc::clone(active);
-            let https = https.cloned();
+            let https = https.get(i).cloned();
             let url_host = active
                 .https_sni
                 .clone()
@@ -199,19 +199,29 @@ fn status_of(head: &[u8]) -> Option<u16> {
     (code.len() == 3).then(|| code.parse().ok()).flatten()
 }
 
-fn https_client(balancer: &Balancer, active: &ActiveSettings) -> reqwest::Result<reqwest::Client> {
-    let mut builder = reqwest::Client::builder()
-        .no_proxy()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(active.timeout)
-        .tls_danger_accept_invalid_certs(!active.https_verify_certificate);
-    for target in balancer.targets() {
-        let name = active.https_sni.as_deref().unwrap_or(&target.host);
-        if name.parse::<std::net::IpAddr>().is_err() {
-            builder = builder.resolve(name, target.address);
-        }
-    }
-    builder.build()
+/// One https client per target (index = target index): each resolves the probe's host
+/// name (`https_sni`, or the target's name) to that target's own address, so targets that
+/// share a name are still probed each at its own address.
+fn https_clients(
+    balancer: &Balancer,
+    active: &ActiveSettings,
+) -> reqwest::Result<Vec<reqwest::Client>> {
+    balancer
+        .targets()
+        .iter()
+        .map(|target| {
+            let mut builder = reqwest::Client::builder()
+                .no_proxy()
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(active.timeout)
+                .tls_danger_accept_invalid_certs(!active.https_verify_certificate);
+            let name = active.https_sni.as_deref().unwrap_or(&target.host);
+            if name.parse::<std::net::IpAddr>().is_err() {
+                builder = builder.resolve(name, target.address);
+            }
+            builder.build()
+        })
+        .collect()
 }
 
 async fn probe_https(

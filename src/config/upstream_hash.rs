@@ -72,7 +72,11 @@ pub fn hash_source(
                 .hash_on_cookie_path
                 .clone()
                 .unwrap_or_else(|| "/".to_owned());
-            if !cookie_path.starts_with('/') || cookie_path.contains([';', ' ', ',']) {
+            // RFC 6265 path-value: visible ASCII without ';' (and no ',' or space here).
+            let path_ok = cookie_path
+                .bytes()
+                .all(|b| b.is_ascii_graphic() && b != b';' && b != b',');
+            if !cookie_path.starts_with('/') || !path_ok {
                 errors.push(
                     join(path, "hash_on_cookie_path"),
                     "invalid value: expected a path starting with '/'",

@@ -10,8 +10,10 @@
 //!
 //! Each (route, path) pair is a candidate; candidates are ordered once, at build time,
 //! and the first one (best rank) that matches wins. The order, most significant first:
-//! 1. more priority points: one each for `methods`, `hosts`, `headers`, `snis` set;
-//! 2. routes without wildcard hosts before routes with one;
+//! 1. more priority points: one each for `paths`, `methods`, `hosts`, `headers`, `snis`
+//!    set;
+//! 2. routes whose hosts are all plain (no wildcard) before the others (wildcard hosts,
+//!    or no hosts);
 //! 3. more header names;
 //! 4. regex paths (higher `regex_priority` first), then prefix paths (longer first),
 //!    then no path;
@@ -147,6 +149,7 @@ impl Router {
         for (route, spec) in routes.iter().enumerate() {
             let rule = route_rule(route, spec)?;
             let points = [
+                !spec.paths.is_empty(),
                 !spec.methods.is_empty(),
                 !spec.hosts.is_empty(),
                 !spec.headers.is_empty(),
@@ -157,7 +160,8 @@ impl Router {
             .count() as u8;
             let base = RankKey {
                 points,
-                plain_hosts: !rule.hosts.iter().any(HostPattern::is_wildcard),
+                plain_hosts: !rule.hosts.is_empty()
+                    && !rule.hosts.iter().any(HostPattern::is_wildcard),
                 headers: spec.headers.len(),
                 path: PathKey::None,
                 route,

@@ -14,9 +14,9 @@ pub(super) enum PathKey {
 /// Everything precedence looks at, for one (route, path) candidate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct RankKey {
-    /// One point each for methods, hosts, headers and snis being set.
+    /// One point each for paths, methods, hosts, headers and snis being set.
     pub points: u8,
-    /// No wildcard among the route's hosts (also true without hosts).
+    /// The route has hosts, none of them a wildcard.
     pub plain_hosts: bool,
     /// Number of header names.
     pub headers: usize,

@@ -62,7 +62,9 @@ fn precedence_table() {
         ("POST", Some("example.com"), "/api", Some((3, 4))),
         ("GET", Some("a.wild.org"), "/w/1", Some((5, 2))),
         ("GET", Some("wild.org"), "/w/1", Some((0, 1))),
-        ("GET", Some("api.local"), "/api", Some((6, 0))),
+        // One field each and no plain host: the path decides (Kong counts paths).
+        ("GET", Some("api.local"), "/api", Some((1, 4))),
+        ("GET", Some("api.local"), "/zzz", Some((0, 1))),
         ("GET", Some("port.test:8000"), "/p", Some((8, 2))),
         ("GET", Some("port.test"), "/p", Some((0, 1))),
         ("GET", None, "", None),
