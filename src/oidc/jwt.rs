@@ -1,11 +1,15 @@
 //! Verifies a compact JWS access token against a key set: signature, alg pinned by the key,
-//! and the iss/exp/nbf/iat claims with leeway.
+//! and the iss/exp/nbf/iat claims with leeway. `verify` serves tokens from the IdP;
+//! `verify_bearer` serves client-supplied tokens and returns every claim, strictly parsed.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use serde::Deserialize;
+use std::borrow::Cow;
 
-use super::claims::RawClaims;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::claims::{RawClaims, WrongType};
 use super::jwks::{Algorithm, KeySet};
 
 /// Longest token accepted, in bytes.
@@ -29,7 +33,12 @@ pub enum JwtError {
     IssuedInFuture,
     /// A claim of the wrong JSON type, or a missing `exp`.
     BadClaim(&'static str),
+    /// A `kid` over 256 bytes or with path or control characters (never looked up).
+    BadKeyId,
 }
+
+/// Longest `kid` accepted, in bytes.
+pub const MAX_KID_LEN: usize = 256;
 
 /// The registered claims the verifier reads.
 const STANDARD_CLAIMS: [&str; 4] = ["iss", "exp", "nbf", "iat"];
@@ -78,6 +87,70 @@ pub fn verify(
     now: i64,
     wanted_claims: &[String],
 ) -> Result<VerifiedToken, JwtError> {
+    let signed = check_signature(token, keys)?;
+    let payload = decode(signed.payload_b64)?;
+    let claims = RawClaims::parse(&payload, &STANDARD_CLAIMS, wanted_claims)
+        .map_err(|_| JwtError::Malformed)?;
+    let issuer_ok = |iss: &str| iss.trim_end_matches('/') == expect.issuer;
+    let expires_at = check_standard_claims(&claims, &issuer_ok, expect.leeway_seconds, now)?;
+    Ok(VerifiedToken {
+        kid: signed.kid,
+        expires_at,
+        claim_values: wanted_claims
+            .iter()
+            .map(|name| claims.reference_values(name))
+            .collect(),
+    })
+}
+
+/// A client-supplied token whose signature and standard claims were checked.
+#[derive(Debug, Clone)]
+pub struct VerifiedClaims {
+    pub kid: Option<String>,
+    pub expires_at: i64,
+    /// Every claim of the payload (duplicate keys at any depth were refused).
+    pub claims: Map<String, Value>,
+}
+
+/// Verifies a client-supplied `token`: as [`verify`], with `iss` one of `issuers` (compared
+/// without a trailing `/`), `aud` a string or an array of strings when present, and the
+/// whole payload parsed strictly.
+pub fn verify_bearer(
+    token: &str,
+    keys: &KeySet,
+    issuers: &[String],
+    leeway_seconds: i64,
+    now: i64,
+) -> Result<VerifiedClaims, JwtError> {
+    let signed = check_signature(token, keys)?;
+    let payload = decode(signed.payload_b64)?;
+    let claims = super::strict_json::parse_object(&payload).map_err(|_| JwtError::Malformed)?;
+    let issuer_ok = |iss: &str| {
+        let iss = iss.trim_end_matches('/');
+        issuers.iter().any(|allowed| allowed == iss)
+    };
+    let expires_at = check_standard_claims(&claims, &issuer_ok, leeway_seconds, now)?;
+    match claims.get("aud") {
+        None | Some(Value::String(_)) => {}
+        Some(Value::Array(items)) if !items.is_empty() && items.iter().all(Value::is_string) => {}
+        Some(_) => return Err(JwtError::BadClaim("aud")),
+    }
+    Ok(VerifiedClaims {
+        kid: signed.kid,
+        expires_at,
+        claims,
+    })
+}
+
+/// A token whose signature verified: its `kid` and its still-encoded payload.
+struct Signed<'t> {
+    kid: Option<String>,
+    payload_b64: &'t str,
+}
+
+/// Splits `token`, refuses dangerous headers, and checks the signature with the key the
+/// `kid` names (the algorithm pinned by that key).
+fn check_signature<'t>(token: &'t str, keys: &KeySet) -> Result<Signed<'t>, JwtError> {
     if token.len() > MAX_TOKEN_LEN {
         return Err(JwtError::TooLarge);
     }
@@ -99,6 +172,9 @@ pub fn verify(
     {
         return Err(JwtError::ForbiddenHeader);
     }
+    if header.kid.as_deref().is_some_and(|kid| !is_safe_kid(kid)) {
+        return Err(JwtError::BadKeyId);
+    }
     let algorithm = Algorithm::from_name(header.alg).ok_or(JwtError::UnsupportedAlgorithm)?;
     let key = keys
         .find(header.kid.as_deref())
@@ -112,33 +188,73 @@ pub fn verify(
     if !key.verify(&token.as_bytes()[..signed_len], signature) {
         return Err(JwtError::BadSignature);
     }
-    let payload = decode(payload_b64)?;
-    let claims = RawClaims::parse(&payload, &STANDARD_CLAIMS, wanted_claims)
-        .map_err(|_| JwtError::Malformed)?;
-    let expires_at = check_standard_claims(&claims, expect, now)?;
-    Ok(VerifiedToken {
+    Ok(Signed {
         kid: header.kid,
-        expires_at,
-        claim_values: wanted_claims
-            .iter()
-            .map(|name| claims.reference_values(name))
-            .collect(),
+        payload_b64,
     })
 }
 
+/// A `kid` short enough and free of path and control characters.
+fn is_safe_kid(kid: &str) -> bool {
+    !kid.is_empty()
+        && kid.len() <= MAX_KID_LEN
+        && !kid.contains("..")
+        && !kid
+            .chars()
+            .any(|c| c.is_control() || matches!(c, '/' | '\\' | '?' | '#' | '%'))
+}
+
+/// Typed access to the claims the verifier reads.
+trait ClaimRead {
+    fn string_claim(&self, name: &str) -> Result<Option<Cow<'_, str>>, WrongType>;
+    fn seconds_claim(&self, name: &str) -> Result<Option<i64>, WrongType>;
+}
+
+impl ClaimRead for RawClaims<'_> {
+    fn string_claim(&self, name: &str) -> Result<Option<Cow<'_, str>>, WrongType> {
+        self.string(name)
+    }
+
+    fn seconds_claim(&self, name: &str) -> Result<Option<i64>, WrongType> {
+        self.seconds(name)
+    }
+}
+
+impl ClaimRead for Map<String, Value> {
+    fn string_claim(&self, name: &str) -> Result<Option<Cow<'_, str>>, WrongType> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(Cow::Borrowed(s))),
+            Some(_) => Err(WrongType),
+        }
+    }
+
+    fn seconds_claim(&self, name: &str) -> Result<Option<i64>, WrongType> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Value::Number(n)) => n
+                .as_i64()
+                .or_else(|| n.as_f64().map(|f| f as i64))
+                .map(Some)
+                .ok_or(WrongType),
+            Some(_) => Err(WrongType),
+        }
+    }
+}
+
 fn check_standard_claims(
-    claims: &RawClaims<'_>,
-    expect: &Expectations<'_>,
+    claims: &impl ClaimRead,
+    issuer_ok: &dyn Fn(&str) -> bool,
+    leeway: i64,
     now: i64,
 ) -> Result<i64, JwtError> {
-    let leeway = expect.leeway_seconds;
-    match claims.string("iss") {
-        Ok(Some(iss)) if iss.trim_end_matches('/') == expect.issuer => {}
+    match claims.string_claim("iss") {
+        Ok(Some(iss)) if issuer_ok(&iss) => {}
         Ok(_) => return Err(JwtError::BadIssuer),
         Err(_) => return Err(JwtError::BadClaim("iss")),
     }
     let exp = claims
-        .seconds("exp")
+        .seconds_claim("exp")
         .map_err(|_| JwtError::BadClaim("exp"))?
         .ok_or(JwtError::BadClaim("exp"))?;
     if now >= exp.saturating_add(leeway) {
@@ -148,7 +264,7 @@ fn check_standard_claims(
     // may run a little ahead of ours, and both count whole seconds.
     let future_leeway = leeway.max(FUTURE_SKEW_SECONDS);
     if let Some(nbf) = claims
-        .seconds("nbf")
+        .seconds_claim("nbf")
         .map_err(|_| JwtError::BadClaim("nbf"))?
     {
         if now.saturating_add(future_leeway) < nbf {
@@ -156,7 +272,7 @@ fn check_standard_claims(
         }
     }
     if let Some(iat) = claims
-        .seconds("iat")
+        .seconds_claim("iat")
         .map_err(|_| JwtError::BadClaim("iat"))?
     {
         if now.saturating_add(future_leeway) < iat {

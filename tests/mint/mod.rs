@@ -79,6 +79,25 @@ impl SigningKey {
         format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature))
     }
 
+    /// A compact JWS over exactly these header and payload JSON texts (duplicate keys and all).
+    pub fn sign_raw(&self, header_json: &str, payload_json: &str) -> String {
+        let signing_input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header_json),
+            URL_SAFE_NO_PAD.encode(payload_json)
+        );
+        let mut signature = vec![0u8; self.pair.public_modulus_len()];
+        self.pair
+            .sign(
+                &RSA_PKCS1_SHA256,
+                &SystemRandom::new(),
+                signing_input.as_bytes(),
+                &mut signature,
+            )
+            .expect("RS256 signing");
+        format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature))
+    }
+
     /// An RS256 token with default header.
     pub fn token(&self, claims: &serde_json::Value) -> String {
         self.sign(serde_json::json!({}), claims)
