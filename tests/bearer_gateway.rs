@@ -363,6 +363,12 @@ fn hostile_tokens_are_refused_before_the_upstream_and_the_idp() {
     let header_json = format!(r#"{{"alg":"RS256","kid":"{kid}","typ":"JWT"}}"#);
     let payload = good.to_string();
     let payload_body = &payload[1..payload.len() - 1];
+    let mut without_realm = good.clone();
+    without_realm
+        .as_object_mut()
+        .map(|o| o.remove("realm_access"));
+    let without_realm = without_realm.to_string();
+    let without_realm = &without_realm[1..without_realm.len() - 1];
     let valid = f.token();
     let (head, rest) = valid.split_once('.').expect("jws");
     let (body, signature) = rest.split_once('.').expect("jws");
@@ -431,10 +437,15 @@ fn hostile_tokens_are_refused_before_the_upstream_and_the_idp() {
             ),
         ),
         (
-            "duplicate nested key",
+            "duplicate unread top-level key",
+            f.stub
+                .sign_raw(&header_json, &format!(r#"{{{payload_body},"x":1,"x":2}}"#)),
+        ),
+        (
+            "duplicate key nested in a header claim",
             f.stub.sign_raw(
                 &header_json,
-                &format!(r#"{{{payload_body},"x":{{"a":1,"a":2}}}}"#),
+                &format!(r#"{{{without_realm},"realm_access":{{"roles":["a"],"roles":["b"]}}}}"#),
             ),
         ),
         (

@@ -5,6 +5,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::bearer_token;
 use super::client_credentials::Now;
 use super::identity::{Identity, IdentityBuilder};
 use super::identity_cache::{IdentityCache, TokenKey};
@@ -31,6 +32,8 @@ pub struct BearerSettings {
 pub struct BearerVerifier {
     provider: Arc<Provider>,
     issuers: Vec<String>,
+    /// Top-level claims the identity builder reads (the others are skipped unparsed).
+    wanted: Vec<String>,
     settings: BearerSettings,
     builder: IdentityBuilder,
     cache: IdentityCache,
@@ -54,6 +57,7 @@ impl BearerVerifier {
         Self {
             cache: IdentityCache::new(settings.cache_max_entries),
             issuers,
+            wanted: builder.claim_roots(),
             settings,
             builder,
             provider,
@@ -74,6 +78,8 @@ impl BearerVerifier {
         if let Some(identity) = cached {
             return Ok(identity);
         }
+        bearer_token::checked(token.as_bytes())
+            .map_err(|_| TokenError::Invalid(JwtError::Malformed))?;
         let keys = self.provider.keys();
         let identity = match self.verify_with(token, &keys, now) {
             Err(TokenError::Invalid(JwtError::UnknownKey(_))) => {
@@ -128,6 +134,7 @@ impl BearerVerifier {
             &self.issuers,
             self.settings.leeway_seconds,
             now.unix_seconds,
+            &self.wanted,
         )
         .map_err(TokenError::Invalid)?;
         let expires_at = self.expiry(verified.expires_at, now);

@@ -52,6 +52,13 @@ impl ClaimPolicy {
         Self { requirements }
     }
 
+    /// The first segment of every claim path the policy reads.
+    pub fn claim_roots(&self) -> impl Iterator<Item = String> + '_ {
+        self.requirements
+            .iter()
+            .filter_map(|r| r.claim.first().cloned())
+    }
+
     pub fn is_empty(&self) -> bool {
         self.requirements.is_empty()
     }

@@ -61,6 +61,21 @@ impl IdentityBuilder {
         }
     }
 
+    /// The top-level claims this builder and its policy read.
+    pub fn claim_roots(&self) -> Vec<String> {
+        let mut roots: Vec<String> = self
+            .consumer_claims
+            .iter()
+            .chain(&self.credential_claims)
+            .chain(self.upstream_headers.iter().map(|(claim, _)| claim))
+            .cloned()
+            .chain(self.policy.claim_roots())
+            .collect();
+        roots.sort();
+        roots.dedup();
+        roots
+    }
+
     /// The identity of a token with these `claims`, usable until `expires_at`.
     pub fn build(
         &self,

@@ -2,6 +2,7 @@
 //! a lookup, not a signature check or an IdP call. Bounded; an entry is never used past its
 //! `expires_at`; the token itself is never stored.
 
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -14,10 +15,27 @@ use super::identity::Identity;
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub struct TokenKey([u8; 32]);
 
+/// Hashes a `TokenKey` by its first eight bytes: the key is already a salted SHA-256, so
+/// nobody without the salt can aim at a shard or bucket, and SipHash over it would be waste.
+#[derive(Default)]
+pub struct PrefixHasher(u64);
+
+impl Hasher for PrefixHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for (i, byte) in bytes.iter().take(8).enumerate() {
+            self.0 ^= u64::from(*byte) << (8 * i);
+        }
+    }
+}
+
 /// A bounded map from token hash to identity.
 pub struct IdentityCache {
     salt: [u8; 32],
-    entries: DashMap<TokenKey, Arc<Identity>>,
+    entries: DashMap<TokenKey, Arc<Identity>, BuildHasherDefault<PrefixHasher>>,
     max_entries: usize,
 }
 
@@ -28,7 +46,7 @@ impl IdentityCache {
         let _ = rand::fill(&mut salt);
         Self {
             salt,
-            entries: DashMap::new(),
+            entries: DashMap::default(),
             max_entries: max_entries.max(1),
         }
     }

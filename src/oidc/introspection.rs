@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
+use super::bearer_token;
 use super::client_credentials::Now;
 use super::http_fetch::send_bounded;
 use super::identity::{Identity, IdentityBuilder};
@@ -73,6 +74,8 @@ impl Introspector {
         if let Some(identity) = key.and_then(|key| self.cache.get(&key, now.monotonic)) {
             return Ok(identity);
         }
+        // Never send the IdP what cannot be a token.
+        bearer_token::checked(token.as_bytes()).map_err(|_| TokenError::Inactive)?;
         let claims = self.introspect(token).await?;
         let now = Now::current().max_of(now);
         let expires_at = now.monotonic + self.lifetime(&claims, now);

@@ -108,23 +108,35 @@ pub fn verify(
 pub struct VerifiedClaims {
     pub kid: Option<String>,
     pub expires_at: i64,
-    /// Every claim of the payload (duplicate keys at any depth were refused).
+    /// The registered claims and the `wanted` ones, each parsed strictly.
     pub claims: Map<String, Value>,
 }
 
+/// The registered claims `verify_bearer` reads.
+const BEARER_CLAIMS: [&str; 5] = ["iss", "exp", "nbf", "iat", "aud"];
+
 /// Verifies a client-supplied `token`: as [`verify`], with `iss` one of `issuers` (compared
-/// without a trailing `/`), `aud` a string or an array of strings when present, and the
-/// whole payload parsed strictly.
+/// without a trailing `/`), `aud` a string or an array of strings when present. No top-level
+/// claim may appear twice; the registered claims and those named in `wanted` are returned,
+/// each parsed with duplicate keys refused at any depth (other claims are skipped unparsed).
 pub fn verify_bearer(
     token: &str,
     keys: &KeySet,
     issuers: &[String],
     leeway_seconds: i64,
     now: i64,
+    wanted: &[String],
 ) -> Result<VerifiedClaims, JwtError> {
     let signed = check_signature(token, keys)?;
     let payload = decode(signed.payload_b64)?;
-    let claims = super::strict_json::parse_object(&payload).map_err(|_| JwtError::Malformed)?;
+    let raw = RawClaims::parse_unique(&payload, &BEARER_CLAIMS, wanted)
+        .map_err(|_| JwtError::Malformed)?;
+    let mut claims = Map::new();
+    for (name, value) in raw.members() {
+        let value = super::strict_json::parse_value(value.get().as_bytes())
+            .map_err(|_| JwtError::Malformed)?;
+        claims.insert(name.to_owned(), value);
+    }
     let issuer_ok = |iss: &str| {
         let iss = iss.trim_end_matches('/');
         issuers.iter().any(|allowed| allowed == iss)

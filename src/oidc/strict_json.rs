@@ -22,6 +22,14 @@ pub fn parse_object(json: &[u8]) -> Result<Map<String, Value>, serde_json::Error
     }
 }
 
+/// Parses `json` as any one JSON value, with the same rules as [`parse_object`].
+pub fn parse_value(json: &[u8]) -> Result<Value, serde_json::Error> {
+    let mut deserializer = serde_json::Deserializer::from_slice(json);
+    let value = Strict { depth: 0 }.deserialize(&mut deserializer)?;
+    deserializer.end()?;
+    Ok(value)
+}
+
 #[derive(Clone, Copy)]
 struct Strict {
     depth: usize,

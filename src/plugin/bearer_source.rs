@@ -50,7 +50,7 @@ pub async fn read(
             if values.next().is_some() {
                 return Err(BearerTokenError::Ambiguous);
             }
-            let token = bearer_token::checked(value.as_bytes().trim_ascii())?;
+            let token = bearer_token::located(value.as_bytes().trim_ascii())?;
             found.push((token.to_owned(), TokenSource::Header));
         }
     }
