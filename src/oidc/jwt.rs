@@ -131,17 +131,21 @@ pub fn verify_bearer(
     let payload = decode(signed.payload_b64)?;
     let raw = RawClaims::parse_unique(&payload, &BEARER_CLAIMS, wanted)
         .map_err(|_| JwtError::Malformed)?;
-    let mut claims = Map::new();
-    for (name, value) in raw.members() {
-        let value = super::strict_json::parse_value(value.get().as_bytes())
-            .map_err(|_| JwtError::Malformed)?;
-        claims.insert(name.to_owned(), value);
-    }
     let issuer_ok = |iss: &str| {
         let iss = iss.trim_end_matches('/');
         issuers.iter().any(|allowed| allowed == iss)
     };
-    let expires_at = check_standard_claims(&claims, &issuer_ok, leeway_seconds, now)?;
+    let expires_at = check_standard_claims(&raw, &issuer_ok, leeway_seconds, now)?;
+    // Only `aud` and the claims asked for become values (the others were checked in place).
+    let mut claims = Map::new();
+    for (name, value) in raw.members() {
+        if name != "aud" && !wanted.iter().any(|w| w == name) {
+            continue;
+        }
+        let value = super::strict_json::parse_value(value.get().as_bytes())
+            .map_err(|_| JwtError::Malformed)?;
+        claims.insert(name.to_owned(), value);
+    }
     match claims.get("aud") {
         None | Some(Value::String(_)) => {}
         Some(Value::Array(items)) if !items.is_empty() && items.iter().all(Value::is_string) => {}
@@ -229,28 +233,6 @@ impl ClaimRead for RawClaims<'_> {
 
     fn seconds_claim(&self, name: &str) -> Result<Option<i64>, WrongType> {
         self.seconds(name)
-    }
-}
-
-impl ClaimRead for Map<String, Value> {
-    fn string_claim(&self, name: &str) -> Result<Option<Cow<'_, str>>, WrongType> {
-        match self.get(name) {
-            None => Ok(None),
-            Some(Value::String(s)) => Ok(Some(Cow::Borrowed(s))),
-            Some(_) => Err(WrongType),
-        }
-    }
-
-    fn seconds_claim(&self, name: &str) -> Result<Option<i64>, WrongType> {
-        match self.get(name) {
-            None => Ok(None),
-            Some(Value::Number(n)) => n
-                .as_i64()
-                .or_else(|| n.as_f64().map(|f| f as i64))
-                .map(Some)
-                .ok_or(WrongType),
-            Some(_) => Err(WrongType),
-        }
     }
 }
 
