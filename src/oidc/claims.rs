@@ -144,11 +144,20 @@ impl<'de> Visitor<'de> for MembersVisitor<'_> {
         let mut members: Vec<(Cow<'de, str>, &'de RawValue)> =
             Vec::with_capacity(self.wanted.len() + self.also_wanted.len());
         let mut skipped: Vec<Cow<'de, str>> = Vec::new();
+        // One bit per (length, last byte) class of the skipped names: only a name whose class
+        // was seen is compared with the others.
+        let mut seen_classes = 0u64;
         while let Some(MemberName(name)) = map.next_key::<MemberName<'de>>()? {
             if !self.wants(&name) {
                 if self.every_name_once {
-                    if skipped.contains(&name) {
+                    let class = 1u64
+                        << ((name.len() * 7 + usize::from(name.bytes().last().unwrap_or(0))) % 64);
+                    if seen_classes & class != 0 && skipped.contains(&name) {
                         return Err(de::Error::custom("duplicate member"));
+                    }
+                    seen_classes |= class;
+                    if skipped.capacity() == 0 {
+                        skipped.reserve(32);
                     }
                     skipped.push(name);
                 }
