@@ -66,13 +66,11 @@ impl ClaimPolicy {
     /// `Err(what)` naming the first requirement the claims do not meet.
     pub fn check(&self, claims: &Map<String, Value>) -> Result<(), &'static str> {
         for requirement in &self.requirements {
-            let present = claim_at(claims, &requirement.claim)
-                .map(words)
-                .unwrap_or_default();
-            let met = requirement
-                .any_of
-                .iter()
-                .any(|all| all.iter().all(|needed| present.contains(&needed.as_str())));
+            let present = claim_at(claims, &requirement.claim);
+            let met = requirement.any_of.iter().any(|all| {
+                all.iter()
+                    .all(|needed| present.is_some_and(|value| has_word(value, needed)))
+            });
             if !met {
                 return Err(requirement.what);
             }
@@ -91,12 +89,12 @@ pub fn claim_at<'c>(claims: &'c Map<String, Value>, path: &[String]) -> Option<&
     Some(value)
 }
 
-/// The words of a string, or the strings of an array.
-fn words(value: &Value) -> Vec<&str> {
+/// Whether `word` is one of the words of a string, or one of the strings of an array.
+fn has_word(value: &Value, word: &str) -> bool {
     match value {
-        Value::String(s) => s.split_whitespace().collect(),
-        Value::Array(items) => items.iter().filter_map(Value::as_str).collect(),
-        _ => Vec::new(),
+        Value::String(s) => s.split_whitespace().any(|w| w == word),
+        Value::Array(items) => items.iter().any(|item| item.as_str() == Some(word)),
+        _ => false,
     }
 }
 

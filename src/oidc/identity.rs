@@ -132,17 +132,22 @@ fn reference_values(value: Option<&Value>) -> Vec<String> {
 /// objects and arrays as base64 of their JSON. Control characters (CR, LF, NUL...) refuse
 /// the token rather than reach a header.
 pub fn header_value(value: &Value) -> Result<HeaderValue, TokenError> {
+    let encoded;
     let text = match value {
-        Value::String(s) => s.clone(),
-        Value::Object(_) | Value::Array(_) => STANDARD.encode(value.to_string()),
-        other => other.to_string(),
+        Value::String(s) => s.as_str(),
+        Value::Object(_) | Value::Array(_) => {
+            encoded = STANDARD.encode(value.to_string());
+            encoded.as_str()
+        }
+        other => {
+            encoded = other.to_string();
+            encoded.as_str()
+        }
     };
     if text.chars().any(char::is_control) {
         return Err(TokenError::UnsafeClaim);
     }
-    HeaderValue::from_str(&text)
-        .or_else(|_| HeaderValue::from_bytes(text.as_bytes()))
-        .map_err(|_| TokenError::UnsafeClaim)
+    HeaderValue::from_bytes(text.as_bytes()).map_err(|_| TokenError::UnsafeClaim)
 }
 
 #[cfg(test)]
