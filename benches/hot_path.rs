@@ -1,6 +1,7 @@
 //! Criterion benchmarks of the request hot path: a token-cache hit, one full RS256
-//! verification with a pre-parsed key, and the bare signature check it is built on; plus the
-//! crypto alternatives the README's choice of library rests on.
+//! verification with a pre-parsed key, and the bare signature check it is built on; the
+//! bearer method's cache hit and cold verification; plus the crypto alternatives the
+//! README's choice of library rests on.
 
 #[path = "../tests/mint/mod.rs"]
 mod mint;
@@ -15,9 +16,13 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use criterion::{criterion_group, criterion_main, Criterion};
 use http::HeaderValue;
+use oidc_gateway::config::openid_connect::OpenIdConnectConfig;
 use oidc_gateway::config::openid_connect::TokenEndpointAuthMethod;
+use oidc_gateway::oidc::bearer::{BearerSettings, BearerVerifier};
+use oidc_gateway::oidc::bearer_token;
 use oidc_gateway::oidc::client_credentials::{ClientCredentialsFlow, FlowSettings, Now};
 use oidc_gateway::oidc::credentials::from_authorization_header;
+use oidc_gateway::oidc::identity::IdentityBuilder;
 use oidc_gateway::oidc::jwks::parse_jwks;
 use oidc_gateway::oidc::jwt::{verify, Expectations};
 use oidc_gateway::oidc::provider::{Provider, ProviderSettings};
@@ -180,6 +185,84 @@ fn verification(c: &mut Criterion) {
     alternatives.finish();
 }
 
+fn bearer_verifier() -> BearerVerifier {
+    let provider = ProviderSettings {
+        issuer: ISSUER.into(),
+        token_endpoint: None,
+        extra_jwks_uris: Vec::new(),
+        timeout: Duration::from_secs(1),
+        ssl_verify: false,
+        min_refetch_interval: Duration::from_secs(5),
+    };
+    let config: OpenIdConnectConfig = serde_json::from_value(serde_json::json!({
+        "issuer": ISSUER,
+        "auth_methods": ["bearer"],
+        "consumer_claim": ["client_id"],
+        "scopes_required": ["openid email"],
+    }))
+    .expect("config");
+    BearerVerifier::new(
+        BearerSettings {
+            issuers_allowed: Vec::new(),
+            leeway_seconds: 0,
+            ttl_max: None,
+            cache_max_entries: 1_000_000,
+        },
+        IdentityBuilder::from_config(&config),
+        Arc::new(Provider::new(provider, reqwest::Client::new())),
+    )
+}
+
+/// The bearer method: a repeated token (header parse, salted SHA-256, lookup) and a cold
+/// token (signature, strict claim parse, claim policy and identity headers).
+fn bearer(c: &mut Criterion) {
+    let Signed { token, key } = signed();
+    let keys = parse_jwks(mint::jwks(&[&key]).as_bytes())
+        .expect("jwks")
+        .keys;
+    let verifier = bearer_verifier();
+    let now = Now::current();
+    for n in 0..1000 {
+        let other = key.token(&mint::keycloak_claims(
+            ISSUER,
+            &format!("client{n}"),
+            mint::unix_now(),
+            3600,
+        ));
+        let identity = verifier.verify_with(&other, &keys, now).expect("valid");
+        let cache_key = verifier.cache().key(&other);
+        verifier
+            .cache()
+            .insert(cache_key, Arc::new(identity), now.monotonic);
+    }
+    let identity = verifier.verify_with(&token, &keys, now).expect("valid");
+    verifier.cache().insert(
+        verifier.cache().key(&token),
+        Arc::new(identity),
+        now.monotonic,
+    );
+    let header = format!("Bearer {token}");
+    let mut group = c.benchmark_group("hot_path");
+    group.bench_function("bearer_cache_hit", |b| {
+        b.iter(|| {
+            let token = bearer_token::from_authorization_header(black_box(header.as_bytes()))
+                .ok()
+                .flatten()
+                .expect("bearer");
+            let (_, cached) = verifier.cached(token, now);
+            black_box(cached.expect("cached"))
+        })
+    });
+    group.bench_function("bearer_verify_rs256", |b| {
+        b.iter(|| {
+            verifier
+                .verify_with(black_box(&token), &keys, now)
+                .expect("valid")
+        })
+    });
+    group.finish();
+}
+
 fn quick() -> Criterion {
     Criterion::default()
         .warm_up_time(Duration::from_millis(500))
@@ -187,5 +270,5 @@ fn quick() -> Criterion {
         .sample_size(50)
 }
 
-criterion_group! { name = benches; config = quick(); targets = cache_hit, verification }
+criterion_group! { name = benches; config = quick(); targets = cache_hit, verification, bearer }
 criterion_main!(benches);

@@ -42,6 +42,7 @@ impl Refresher {
     fn sweep(&self) {
         let now = Instant::now();
         for plugin in self.registry.plugins() {
+            plugin.sweep_token_caches(now);
             let removed = plugin.flow().cache().sweep(now);
             if removed > 0 {
                 log::debug!("token cache: swept {removed} dead entries");

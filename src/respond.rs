@@ -35,6 +35,34 @@ impl ErrorResponse {
         }
     }
 
+    /// 401 for a bearer token that did not verify: `Bearer realm="...", error="invalid_token"`.
+    pub fn invalid_token(message: impl Into<Cow<'static, str>>, realm: &str) -> Self {
+        Self {
+            www_authenticate: Some(format!("Bearer realm=\"{realm}\", error=\"invalid_token\"")),
+            ..Self::new(401, message)
+        }
+    }
+
+    /// 400 for a request with more than one token: `error="invalid_request"`.
+    pub fn invalid_request(message: impl Into<Cow<'static, str>>, realm: &str) -> Self {
+        Self {
+            www_authenticate: Some(format!(
+                "Bearer realm=\"{realm}\", error=\"invalid_request\""
+            )),
+            ..Self::new(400, message)
+        }
+    }
+
+    /// 403 for a token the claim policy refuses: `error="insufficient_scope"`.
+    pub fn insufficient_scope(message: impl Into<Cow<'static, str>>, realm: &str) -> Self {
+        Self {
+            www_authenticate: Some(format!(
+                "Bearer realm=\"{realm}\", error=\"insufficient_scope\""
+            )),
+            ..Self::new(403, message)
+        }
+    }
+
     pub fn forbidden(message: impl Into<Cow<'static, str>>) -> Self {
         Self::new(403, message)
     }

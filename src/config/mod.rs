@@ -17,6 +17,7 @@ pub mod openid_connect;
 mod parse;
 mod plugin;
 mod service;
+mod token_policy;
 mod upstream;
 mod upstream_hash;
 mod upstream_health;

@@ -5,8 +5,9 @@
 
 use serde::Deserialize;
 
-/// Authentication methods of Kong's `auth_methods`. Only `client_credentials` is served
-/// today; the others parse so that the error can say "unsupported" instead of "unknown".
+/// Authentication methods of Kong's `auth_methods`. `bearer`, `introspection` and
+/// `client_credentials` are served; the others parse so that the error can say "unsupported"
+/// instead of "unknown".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AuthMethod {
@@ -21,7 +22,8 @@ pub enum AuthMethod {
     Session,
 }
 
-/// Where client credentials may be read from (`client_credentials_param_type`).
+/// Where client credentials (`client_credentials_param_type`) or a bearer token
+/// (`bearer_token_param_type`) may be read from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ParamType {
@@ -59,7 +61,8 @@ pub struct OpenIdConnectConfig {
     /// The IdP's issuer URL; discovery is read from `<issuer>/.well-known/openid-configuration`
     /// (or from `issuer` itself when it already ends with that suffix). Required.
     pub issuer: String,
-    /// Kong default: every method. Only `client_credentials` is implemented.
+    /// Kong default: every method. `bearer`, `introspection` and `client_credentials` are
+    /// implemented; they are tried in that fixed order.
     #[serde(default = "default_auth_methods")]
     pub auth_methods: Vec<AuthMethod>,
     /// Token endpoint; discovered from the issuer when absent.
@@ -132,6 +135,82 @@ pub struct OpenIdConnectConfig {
     /// Verify the standard claims. Kong default: true; `false` is refused here.
     #[serde(default = "default_true")]
     pub verify_claims: bool,
+    /// Where a bearer token may be read from. Kong default: `[header, query, body]`.
+    #[serde(default = "default_param_types")]
+    pub bearer_token_param_type: Vec<ParamType>,
+    /// Accept HS* signatures. Kong default: false; `true` is refused here (no shared keys).
+    #[serde(default)]
+    pub enable_hs_signatures: bool,
+    /// The gateway's client id(s) at the IdP; the first authenticates introspection calls.
+    #[serde(default)]
+    pub client_id: Vec<String>,
+    /// The gateway's client secret(s), paired with `client_id`.
+    #[serde(default)]
+    pub client_secret: Vec<String>,
+    /// RFC 7662 endpoint; discovered from the issuer when absent.
+    #[serde(default)]
+    pub introspection_endpoint: Option<String>,
+    /// How the gateway authenticates to the introspection endpoint. Kong default: as
+    /// `token_endpoint_auth_method`, else `client_secret_basic`.
+    #[serde(default)]
+    pub introspection_endpoint_auth_method: Option<TokenEndpointAuthMethod>,
+    /// `token_type_hint` sent with introspection. Kong default: `access_token`.
+    #[serde(default = "default_introspection_hint")]
+    pub introspection_hint: Option<String>,
+    /// Require `"active": true` in the introspection result. Kong default: true.
+    #[serde(default = "default_true")]
+    pub introspection_check_active: bool,
+    /// Cache introspection results. Kong default: true.
+    #[serde(default = "default_true")]
+    pub cache_introspection: bool,
+    /// Issuers a token's `iss` may name; the configured issuer when empty.
+    #[serde(default)]
+    pub issuers_allowed: Vec<String>,
+    /// Required scopes: any one entry, each a space-separated set that must all be present.
+    #[serde(default)]
+    pub scopes_required: Vec<String>,
+    /// Path of the scopes claim. Kong default: `[scope]`.
+    #[serde(default = "default_scopes_claim")]
+    pub scopes_claim: Vec<String>,
+    /// Required audiences (same OR/AND rules as `scopes_required`).
+    #[serde(default)]
+    pub audience_required: Vec<String>,
+    /// Path of the audience claim. Kong default: `[aud]`.
+    #[serde(default = "default_audience_claim")]
+    pub audience_claim: Vec<String>,
+    /// Required roles (same OR/AND rules as `scopes_required`).
+    #[serde(default)]
+    pub roles_required: Vec<String>,
+    /// Path of the roles claim. Kong default: `[roles]`.
+    #[serde(default = "default_roles_claim")]
+    pub roles_claim: Vec<String>,
+    /// Required groups (same OR/AND rules as `scopes_required`).
+    #[serde(default)]
+    pub groups_required: Vec<String>,
+    /// Path of the groups claim. Kong default: `[groups]`.
+    #[serde(default = "default_groups_claim")]
+    pub groups_claim: Vec<String>,
+    /// Claims copied to upstream headers (objects and arrays as base64 JSON).
+    #[serde(default)]
+    pub upstream_headers_claims: Vec<String>,
+    /// Header names for `upstream_headers_claims`, position by position.
+    #[serde(default)]
+    pub upstream_headers_names: Vec<String>,
+    /// Consumer (id or username) used when authentication fails; none by default.
+    #[serde(default)]
+    pub anonymous: Option<String>,
+    /// Claims whose value becomes `X-Credential-Identifier`. Kong default: `[sub]`.
+    #[serde(default = "default_credential_claim")]
+    pub credential_claim: Vec<String>,
+    /// Match `consumer_by: username` case-insensitively. Kong default: false.
+    #[serde(default)]
+    pub by_username_ignore_case: bool,
+    /// Authenticate CORS preflight requests too. Kong default: true.
+    #[serde(default = "default_true")]
+    pub run_on_preflight: bool,
+    /// Add the reason to error messages. Kong default: false.
+    #[serde(default)]
+    pub display_errors: bool,
 }
 
 fn default_auth_methods() -> Vec<AuthMethod> {
@@ -151,6 +230,30 @@ fn default_auth_methods() -> Vec<AuthMethod> {
 
 fn default_param_types() -> Vec<ParamType> {
     vec![ParamType::Header, ParamType::Query, ParamType::Body]
+}
+
+fn default_introspection_hint() -> Option<String> {
+    Some("access_token".to_owned())
+}
+
+fn default_scopes_claim() -> Vec<String> {
+    vec!["scope".to_owned()]
+}
+
+fn default_audience_claim() -> Vec<String> {
+    vec!["aud".to_owned()]
+}
+
+fn default_roles_claim() -> Vec<String> {
+    vec!["roles".to_owned()]
+}
+
+fn default_groups_claim() -> Vec<String> {
+    vec!["groups".to_owned()]
+}
+
+fn default_credential_claim() -> Vec<String> {
+    vec!["sub".to_owned()]
 }
 
 fn default_scopes() -> Vec<String> {

@@ -25,8 +25,9 @@ pub fn openid_connect_config(
     if !has_auth_methods {
         errors.push(
             join(&config_path, "auth_methods"),
-            "missing field: Kong's default enables every method and only \
-             client_credentials is implemented; set auth_methods: [client_credentials]",
+            "missing field: Kong's default enables every method and only bearer, \
+             introspection and client_credentials are implemented; set auth_methods, \
+             e.g. [client_credentials]",
         );
     }
     check_openid_connect(&parsed, &config_path, has_auth_methods, errors);
@@ -52,17 +53,19 @@ fn check_openid_connect(
             errors.push(at("auth_methods"), "must not be empty");
         }
         for (i, method) in c.auth_methods.iter().enumerate() {
-            if *method != AuthMethod::ClientCredentials {
+            if !SUPPORTED_METHODS.contains(method) {
                 errors.push(
                     at(&format!("auth_methods[{i}]")),
                     format!(
-                        "unsupported value '{}': only client_credentials is implemented",
+                        "unsupported value '{}': only bearer, introspection and \
+                         client_credentials are implemented",
                         auth_method_name(*method)
                     ),
                 );
             }
         }
     }
+    super::token_policy::check(c, path, errors);
     if let Some(method) = c.token_endpoint_auth_method {
         if !matches!(
             method,
@@ -136,6 +139,13 @@ fn check_openid_connect(
     }
 }
 
+/// The methods this data plane serves.
+const SUPPORTED_METHODS: [AuthMethod; 3] = [
+    AuthMethod::Bearer,
+    AuthMethod::Introspection,
+    AuthMethod::ClientCredentials,
+];
+
 /// Kong's largest timeout, in milliseconds.
 const MAX_TIMEOUT_MS: u64 = (1 << 31) - 2;
 /// Largest leeway or negative-cache TTL accepted, in seconds (a day).
@@ -157,7 +167,7 @@ fn is_valid_upstream_header(setting: &str) -> bool {
 }
 
 /// Requires an absolute `http://` or `https://` URL with a host. The value is not echoed.
-fn check_http_url(value: &str, path: String, errors: &mut ConfigErrors) {
+pub(super) fn check_http_url(value: &str, path: String, errors: &mut ConfigErrors) {
     match url::Url::parse(value) {
         Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => {}
         Ok(_) => errors.push(path, "invalid value: expected an http or https URL"),
@@ -179,7 +189,7 @@ fn auth_method_name(method: AuthMethod) -> &'static str {
     }
 }
 
-fn token_auth_name(method: TokenEndpointAuthMethod) -> &'static str {
+pub(super) fn token_auth_name(method: TokenEndpointAuthMethod) -> &'static str {
     match method {
         TokenEndpointAuthMethod::ClientSecretBasic => "client_secret_basic",
         TokenEndpointAuthMethod::ClientSecretPost => "client_secret_post",

@@ -32,10 +32,34 @@ impl<'a> RawClaims<'a> {
         let visitor = MembersVisitor {
             wanted,
             also_wanted,
+            every_name_once: false,
         };
         let claims = visitor.deserialize(&mut deserializer)?;
         deserializer.end()?;
         Ok(claims)
+    }
+
+    /// As [`RawClaims::parse`], and any top-level name that appears twice, wanted or not, is
+    /// an error too (for client-supplied tokens).
+    pub fn parse_unique(
+        json: &'a [u8],
+        wanted: &[&str],
+        also_wanted: &[String],
+    ) -> Result<Self, serde_json::Error> {
+        let mut deserializer = serde_json::Deserializer::from_slice(json);
+        let visitor = MembersVisitor {
+            wanted,
+            also_wanted,
+            every_name_once: true,
+        };
+        let claims = visitor.deserialize(&mut deserializer)?;
+        deserializer.end()?;
+        Ok(claims)
+    }
+
+    /// The kept members, in document order.
+    pub fn members(&self) -> impl Iterator<Item = (&str, &'a RawValue)> {
+        self.members.iter().map(|(n, v)| (n.as_ref(), *v))
     }
 
     pub fn get(&self, name: &str) -> Option<&'a RawValue> {
@@ -92,6 +116,7 @@ impl<'a> RawClaims<'a> {
 struct MembersVisitor<'w> {
     wanted: &'w [&'w str],
     also_wanted: &'w [String],
+    every_name_once: bool,
 }
 
 impl MembersVisitor<'_> {
@@ -118,8 +143,24 @@ impl<'de> Visitor<'de> for MembersVisitor<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut members: Vec<(Cow<'de, str>, &'de RawValue)> =
             Vec::with_capacity(self.wanted.len() + self.also_wanted.len());
+        let mut skipped: Vec<Cow<'de, str>> = Vec::new();
+        // One bit per (length, last byte) class of the skipped names: only a name whose class
+        // was seen is compared with the others.
+        let mut seen_classes = 0u64;
         while let Some(MemberName(name)) = map.next_key::<MemberName<'de>>()? {
             if !self.wants(&name) {
+                if self.every_name_once {
+                    let class = 1u64
+                        << ((name.len() * 7 + usize::from(name.bytes().last().unwrap_or(0))) % 64);
+                    if seen_classes & class != 0 && skipped.contains(&name) {
+                        return Err(de::Error::custom("duplicate member"));
+                    }
+                    seen_classes |= class;
+                    if skipped.capacity() == 0 {
+                        skipped.reserve(32);
+                    }
+                    skipped.push(name);
+                }
                 map.next_value::<IgnoredAny>()?;
                 continue;
             }
@@ -190,5 +231,7 @@ mod tests {
         assert!(RawClaims::parse(br#"{"x":1,"x":2}"#, &["iss"], &[]).is_ok());
         assert!(RawClaims::parse(br#"["iss"]"#, &["iss"], &[]).is_err());
         assert!(RawClaims::parse(br#"{"iss":"a"} trailing"#, &["iss"], &[]).is_err());
+        assert!(RawClaims::parse_unique(br#"{"x":1,"x":2}"#, &["iss"], &[]).is_err());
+        assert!(RawClaims::parse_unique(br#"{"x":{"y":1,"y":2}}"#, &["iss"], &[]).is_ok());
     }
 }

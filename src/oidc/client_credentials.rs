@@ -59,6 +59,10 @@ impl Now {
     }
 
     /// The later of two moments (a clock passed in by a caller may be behind).
+    pub fn max_of(self, other: Now) -> Now {
+        self.max(other)
+    }
+
     fn max(self, other: Now) -> Now {
         Now {
             monotonic: self.monotonic.max(other.monotonic),

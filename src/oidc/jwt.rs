@@ -1,11 +1,15 @@
 //! Verifies a compact JWS access token against a key set: signature, alg pinned by the key,
-//! and the iss/exp/nbf/iat claims with leeway.
+//! and the iss/exp/nbf/iat claims with leeway. `verify` serves tokens from the IdP;
+//! `verify_bearer` serves client-supplied tokens and returns every claim, strictly parsed.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use serde::Deserialize;
+use std::borrow::Cow;
 
-use super::claims::RawClaims;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::claims::{RawClaims, WrongType};
 use super::jwks::{Algorithm, KeySet};
 
 /// Longest token accepted, in bytes.
@@ -29,7 +33,12 @@ pub enum JwtError {
     IssuedInFuture,
     /// A claim of the wrong JSON type, or a missing `exp`.
     BadClaim(&'static str),
+    /// A `kid` over 256 bytes or with path or control characters (never looked up).
+    BadKeyId,
 }
+
+/// Longest `kid` accepted, in bytes.
+pub const MAX_KID_LEN: usize = 256;
 
 /// The registered claims the verifier reads.
 const STANDARD_CLAIMS: [&str; 4] = ["iss", "exp", "nbf", "iat"];
@@ -78,6 +87,86 @@ pub fn verify(
     now: i64,
     wanted_claims: &[String],
 ) -> Result<VerifiedToken, JwtError> {
+    let signed = check_signature(token, keys)?;
+    let payload = decode(signed.payload_b64)?;
+    let claims = RawClaims::parse(&payload, &STANDARD_CLAIMS, wanted_claims)
+        .map_err(|_| JwtError::Malformed)?;
+    let issuer_ok = |iss: &str| iss.trim_end_matches('/') == expect.issuer;
+    let expires_at = check_standard_claims(&claims, &issuer_ok, expect.leeway_seconds, now)?;
+    Ok(VerifiedToken {
+        kid: signed.kid,
+        expires_at,
+        claim_values: wanted_claims
+            .iter()
+            .map(|name| claims.reference_values(name))
+            .collect(),
+    })
+}
+
+/// A client-supplied token whose signature and standard claims were checked.
+#[derive(Debug, Clone)]
+pub struct VerifiedClaims {
+    pub kid: Option<String>,
+    pub expires_at: i64,
+    /// The registered claims and the `wanted` ones, each parsed strictly.
+    pub claims: Map<String, Value>,
+}
+
+/// The registered claims `verify_bearer` reads.
+const BEARER_CLAIMS: [&str; 5] = ["iss", "exp", "nbf", "iat", "aud"];
+
+/// Verifies a client-supplied `token`: as [`verify`], with `iss` one of `issuers` (compared
+/// without a trailing `/`), `aud` a string or an array of strings when present. No top-level
+/// claim may appear twice; the registered claims and those named in `wanted` are returned,
+/// each parsed with duplicate keys refused at any depth (other claims are skipped unparsed).
+pub fn verify_bearer(
+    token: &str,
+    keys: &KeySet,
+    issuers: &[String],
+    leeway_seconds: i64,
+    now: i64,
+    wanted: &[String],
+) -> Result<VerifiedClaims, JwtError> {
+    let signed = check_signature(token, keys)?;
+    let payload = decode(signed.payload_b64)?;
+    let raw = RawClaims::parse_unique(&payload, &BEARER_CLAIMS, wanted)
+        .map_err(|_| JwtError::Malformed)?;
+    let issuer_ok = |iss: &str| {
+        let iss = iss.trim_end_matches('/');
+        issuers.iter().any(|allowed| allowed == iss)
+    };
+    let expires_at = check_standard_claims(&raw, &issuer_ok, leeway_seconds, now)?;
+    // Only `aud` and the claims asked for become values (the others were checked in place).
+    let mut claims = Map::new();
+    for (name, value) in raw.members() {
+        if name != "aud" && !wanted.iter().any(|w| w == name) {
+            continue;
+        }
+        let value = super::strict_json::parse_value(value.get().as_bytes())
+            .map_err(|_| JwtError::Malformed)?;
+        claims.insert(name.to_owned(), value);
+    }
+    match claims.get("aud") {
+        None | Some(Value::String(_)) => {}
+        Some(Value::Array(items)) if !items.is_empty() && items.iter().all(Value::is_string) => {}
+        Some(_) => return Err(JwtError::BadClaim("aud")),
+    }
+    Ok(VerifiedClaims {
+        kid: signed.kid,
+        expires_at,
+        claims,
+    })
+}
+
+/// A token whose signature verified: its `kid` and its still-encoded payload.
+struct Signed<'t> {
+    kid: Option<String>,
+    payload_b64: &'t str,
+}
+
+/// Splits `token`, refuses dangerous headers, and checks the signature with the key the
+/// `kid` names (the algorithm pinned by that key).
+fn check_signature<'t>(token: &'t str, keys: &KeySet) -> Result<Signed<'t>, JwtError> {
     if token.len() > MAX_TOKEN_LEN {
         return Err(JwtError::TooLarge);
     }
@@ -103,6 +192,9 @@ pub fn verify(
     {
         return Err(JwtError::ForbiddenHeader);
     }
+    if header.kid.as_deref().is_some_and(|kid| !is_safe_kid(kid)) {
+        return Err(JwtError::BadKeyId);
+    }
     let algorithm = Algorithm::from_name(header.alg).ok_or(JwtError::UnsupportedAlgorithm)?;
     let key = keys
         .find(header.kid.as_deref())
@@ -116,33 +208,51 @@ pub fn verify(
     if !key.verify(&token.as_bytes()[..signed_len], signature) {
         return Err(JwtError::BadSignature);
     }
-    let payload = decode(payload_b64)?;
-    let claims = RawClaims::parse(&payload, &STANDARD_CLAIMS, wanted_claims)
-        .map_err(|_| JwtError::Malformed)?;
-    let expires_at = check_standard_claims(&claims, expect, now)?;
-    Ok(VerifiedToken {
+    Ok(Signed {
         kid: header.kid,
-        expires_at,
-        claim_values: wanted_claims
-            .iter()
-            .map(|name| claims.reference_values(name))
-            .collect(),
+        payload_b64,
     })
 }
 
+/// A `kid` short enough and free of path and control characters.
+fn is_safe_kid(kid: &str) -> bool {
+    !kid.is_empty()
+        && kid.len() <= MAX_KID_LEN
+        && !kid.contains("..")
+        && !kid
+            .chars()
+            .any(|c| c.is_control() || matches!(c, '/' | '\\' | '?' | '#' | '%'))
+}
+
+/// Typed access to the claims the verifier reads.
+trait ClaimRead {
+    fn string_claim(&self, name: &str) -> Result<Option<Cow<'_, str>>, WrongType>;
+    fn seconds_claim(&self, name: &str) -> Result<Option<i64>, WrongType>;
+}
+
+impl ClaimRead for RawClaims<'_> {
+    fn string_claim(&self, name: &str) -> Result<Option<Cow<'_, str>>, WrongType> {
+        self.string(name)
+    }
+
+    fn seconds_claim(&self, name: &str) -> Result<Option<i64>, WrongType> {
+        self.seconds(name)
+    }
+}
+
 fn check_standard_claims(
-    claims: &RawClaims<'_>,
-    expect: &Expectations<'_>,
+    claims: &impl ClaimRead,
+    issuer_ok: &dyn Fn(&str) -> bool,
+    leeway: i64,
     now: i64,
 ) -> Result<i64, JwtError> {
-    let leeway = expect.leeway_seconds;
-    match claims.string("iss") {
-        Ok(Some(iss)) if iss.trim_end_matches('/') == expect.issuer => {}
+    match claims.string_claim("iss") {
+        Ok(Some(iss)) if issuer_ok(&iss) => {}
         Ok(_) => return Err(JwtError::BadIssuer),
         Err(_) => return Err(JwtError::BadClaim("iss")),
     }
     let exp = claims
-        .seconds("exp")
+        .seconds_claim("exp")
         .map_err(|_| JwtError::BadClaim("exp"))?
         .ok_or(JwtError::BadClaim("exp"))?;
     if now >= exp.saturating_add(leeway) {
@@ -152,7 +262,7 @@ fn check_standard_claims(
     // may run a little ahead of ours, and both count whole seconds.
     let future_leeway = leeway.max(FUTURE_SKEW_SECONDS);
     if let Some(nbf) = claims
-        .seconds("nbf")
+        .seconds_claim("nbf")
         .map_err(|_| JwtError::BadClaim("nbf"))?
     {
         if now.saturating_add(future_leeway) < nbf {
@@ -160,7 +270,7 @@ fn check_standard_claims(
         }
     }
     if let Some(iat) = claims
-        .seconds("iat")
+        .seconds_claim("iat")
         .map_err(|_| JwtError::BadClaim("iat"))?
     {
         if now.saturating_add(future_leeway) < iat {

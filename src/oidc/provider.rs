@@ -35,12 +35,15 @@ struct DiscoveryDocument {
     token_endpoint: Option<String>,
     #[serde(default)]
     jwks_uri: Option<String>,
+    #[serde(default)]
+    introspection_endpoint: Option<String>,
 }
 
 #[derive(Default)]
 struct Discovered {
     token_endpoint: Option<String>,
     jwks_uri: Option<String>,
+    introspection_endpoint: Option<String>,
 }
 
 /// Where discovery lives below the issuer.
@@ -124,6 +127,32 @@ impl Provider {
             .ok_or(IdpError::InvalidResponse("discovery has no token_endpoint"))
     }
 
+    /// The discovered introspection endpoint (discovering now if needed, rate-limited).
+    pub async fn introspection_endpoint(&self) -> Result<String, IdpError> {
+        if let Some(endpoint) = self.discovered_introspection_endpoint() {
+            return Ok(endpoint);
+        }
+        {
+            let _single_flight = self.refresh_lock.lock().await;
+            if self.discovered_introspection_endpoint().is_none() {
+                match self.recent_refresh() {
+                    Some(Some(failure)) => return Err(failure),
+                    Some(None) => {}
+                    None => self.refresh_locked().await?,
+                }
+            }
+        }
+        self.discovered_introspection_endpoint()
+            .ok_or(IdpError::InvalidResponse(
+                "discovery has no introspection_endpoint",
+            ))
+    }
+
+    fn discovered_introspection_endpoint(&self) -> Option<String> {
+        let discovered = self.discovered.read().ok()?;
+        discovered.as_ref()?.introspection_endpoint.clone()
+    }
+
     fn discovered_token_endpoint(&self) -> Option<String> {
         let discovered = self.discovered.read().ok()?;
         discovered.as_ref()?.token_endpoint.clone()
@@ -141,6 +170,7 @@ impl Provider {
             *discovered = Some(Discovered {
                 token_endpoint: document.token_endpoint,
                 jwks_uri: document.jwks_uri,
+                introspection_endpoint: document.introspection_endpoint,
             });
         }
         Ok(())

@@ -27,10 +27,12 @@ pub enum Source {
     Body(Bytes),
 }
 
-/// Reads the credentials, trying the header, the query string, then a form body.
+/// Reads the credentials, trying the header, the query string, then a form body (`body`, when
+/// an earlier reader already took it from the session).
 pub async fn read(
     session: &mut Session,
     allowed: &[ParamType],
+    body: Option<Bytes>,
 ) -> Result<(ClientCredentials, Source), FlowError> {
     if allowed.contains(&ParamType::Header) {
         let mut values = session.req_header().headers.get_all(AUTHORIZATION).iter();
@@ -55,7 +57,12 @@ pub async fn read(
         }
     }
     if allowed.contains(&ParamType::Body) && is_small_form_post(session.req_header()) {
-        let body = read_form_body(session).await?;
+        let body = match body {
+            Some(body) => body,
+            None => read_form_body(session)
+                .await
+                .map_err(FlowError::BadCredentials)?,
+        };
         if let Some(found) = credentials::from_form(&body).map_err(FlowError::BadCredentials)? {
             return Ok((found, Source::Body(body)));
         }
@@ -66,11 +73,16 @@ pub async fn read(
 /// `form` (a query string or form body) without the pairs whose decoded name is `client_id`
 /// or `client_secret` (`client%5Fsecret` included); other bytes are kept as they were.
 pub fn without_credentials(form: &[u8]) -> Vec<u8> {
+    without_params(form, &CREDENTIAL_PARAMS)
+}
+
+/// `form` without the pairs whose decoded name is one of `names`.
+pub fn without_params(form: &[u8], names: &[&str]) -> Vec<u8> {
     let kept: Vec<&[u8]> = form
         .split(|byte| *byte == b'&')
         .filter(|pair| {
             let name = form_urlencoded::parse(pair).next().map(|(name, _)| name);
-            !name.is_some_and(|name| CREDENTIAL_PARAMS.contains(&name.as_ref()))
+            !name.is_some_and(|name| names.contains(&name.as_ref()))
         })
         .collect();
     kept.join(&b'&')
@@ -78,10 +90,15 @@ pub fn without_credentials(form: &[u8]) -> Vec<u8> {
 
 /// Removes the credential parameters from the upstream query string.
 pub fn hide_in_query(request: &mut RequestHeader) -> pingora::Result<()> {
+    hide_params_in_query(request, &CREDENTIAL_PARAMS)
+}
+
+/// Removes the parameters named `names` from the upstream query string.
+pub fn hide_params_in_query(request: &mut RequestHeader, names: &[&str]) -> pingora::Result<()> {
     let Some(query) = request.uri.query() else {
         return Ok(());
     };
-    let kept = String::from_utf8_lossy(&without_credentials(query.as_bytes())).into_owned();
+    let kept = String::from_utf8_lossy(&without_params(query.as_bytes(), names)).into_owned();
     let path = request.uri.path();
     let uri = if kept.is_empty() {
         path.to_owned()
@@ -99,7 +116,8 @@ pub fn hidden_body(body: &[u8]) -> Bytes {
     Bytes::from(without_credentials(body))
 }
 
-fn is_small_form_post(request: &RequestHeader) -> bool {
+/// Whether the request has a form body small enough to read whole.
+pub fn is_small_form_post(request: &RequestHeader) -> bool {
     let form = request
         .headers
         .get(http::header::CONTENT_TYPE)
@@ -117,17 +135,17 @@ fn is_small_form_post(request: &RequestHeader) -> bool {
 }
 
 /// Reads the whole (small) form body; Pingora's retry buffer replays it to the upstream.
-async fn read_form_body(session: &mut Session) -> Result<Bytes, FlowError> {
+pub async fn read_form_body(session: &mut Session) -> Result<Bytes, CredentialsError> {
     session.as_downstream_mut().enable_retry_buffering();
     let mut body = Vec::new();
     while let Some(chunk) = session
         .read_request_body()
         .await
-        .map_err(|_| FlowError::BadCredentials(CredentialsError::BadCharacters))?
+        .map_err(|_| CredentialsError::BadCharacters)?
     {
         body.extend_from_slice(&chunk);
         if body.len() > MAX_FORM_BODY {
-            return Err(FlowError::BadCredentials(CredentialsError::Ambiguous));
+            return Err(CredentialsError::Ambiguous);
         }
     }
     Ok(Bytes::from(body))

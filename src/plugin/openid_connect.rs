@@ -1,23 +1,31 @@
-//! Kong's `openid-connect` plugin on Pingora: reads credentials from the request, runs the
-//! client_credentials flow, maps the consumer and rewrites the upstream request.
+//! Kong's `openid-connect` plugin on Pingora: finds the request's credential (a bearer token,
+//! else client credentials), authenticates it by the first configured method that applies,
+//! applies the claim policy, maps the consumer and rewrites the upstream request.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::header::{HeaderName, AUTHORIZATION};
+use http::HeaderValue;
 use pingora::http::RequestHeader;
 use pingora_proxy::Session;
 
+use super::bearer_source::{self, TokenSource};
+use super::consumer_match;
 use super::credential_source::{self, Source};
 use super::settings::PluginSettings;
+use super::token_methods::TokenMethods;
 use crate::config::compiled::{Consumer, Consumers};
-use crate::config::openid_connect::{ConsumerBy, OpenIdConnectConfig, TokenEndpointAuthMethod};
+use crate::config::openid_connect::{AuthMethod, OpenIdConnectConfig, TokenEndpointAuthMethod};
+use crate::oidc::bearer_token::BearerTokenError;
 use crate::oidc::client_credentials::{ClientCredentialsFlow, FlowSettings, Now};
 use crate::oidc::flow_error::FlowError;
+use crate::oidc::identity::Identity;
 use crate::oidc::idp_error::IdpError;
 use crate::oidc::provider::Provider;
-use crate::oidc::token_cache::{CacheLimits, CachedToken};
+use crate::oidc::token_cache::CacheLimits;
+use crate::oidc::token_error::TokenError;
 use crate::respond::ErrorResponse;
 
 /// Headers a client may not forge on a route that authenticates consumers.
@@ -29,22 +37,70 @@ const CONSUMER_HEADERS: [&str; 5] = [
     "x-anonymous-consumer",
 ];
 
+/// Where the credential that authenticated the request was found, for `hide_credentials`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Found {
+    ClientCredentials(Source),
+    Token(TokenSource),
+    /// Nothing was authenticated (anonymous consumer, or a preflight request let through).
+    Nothing,
+}
+
 /// What a successful authentication hands to the upstream request.
 pub struct Authenticated {
-    pub token: Arc<CachedToken>,
+    /// Value of the upstream token header (`Bearer <token>`), if a token was authenticated.
+    pub upstream_token: Option<HeaderValue>,
     pub consumer: Option<Arc<Consumer>>,
+    /// The token's identity (bearer and introspection): credential id and claim headers.
+    pub identity: Option<Arc<Identity>>,
+    /// The consumer is the configured `anonymous` one.
+    pub anonymous: bool,
     /// Where the credentials were found, for `hide_credentials`.
-    pub source: Source,
+    pub source: Found,
     /// With `hide_credentials` and form-body credentials: the body to send instead.
     pub replacement_body: Option<Bytes>,
+}
+
+impl Authenticated {
+    fn nothing() -> Self {
+        Self {
+            upstream_token: None,
+            consumer: None,
+            identity: None,
+            anonymous: false,
+            source: Found::Nothing,
+            replacement_body: None,
+        }
+    }
+}
+
+/// A failed authentication: the response, and whether `anonymous` may stand in for it.
+struct Refusal {
+    response: ErrorResponse,
+    anonymous_allowed: bool,
+}
+
+impl From<ErrorResponse> for Refusal {
+    fn from(response: ErrorResponse) -> Self {
+        let anonymous_allowed = response.status == 401;
+        Self {
+            response,
+            anonymous_allowed,
+        }
+    }
 }
 
 /// One configured instance of the plugin.
 pub struct OpenIdConnectPlugin {
     config: Arc<OpenIdConnectConfig>,
     flow: Arc<ClientCredentialsFlow>,
+    tokens: Option<TokenMethods>,
+    client_credentials: bool,
     realm: String,
     upstream_header: HeaderName,
+    upstream_scheme: Option<String>,
+    /// Client headers named like `upstream_headers_names`, removed so none can be forged.
+    claim_header_names: Vec<HeaderName>,
 }
 
 impl OpenIdConnectPlugin {
@@ -68,20 +124,29 @@ impl OpenIdConnectPlugin {
                 .cache_ttl_neg
                 .map(Duration::from_secs)
                 .unwrap_or(settings.default_negative_ttl),
-            upstream_scheme: scheme,
+            upstream_scheme: scheme.clone(),
             consumer_claims: config.consumer_claim.clone(),
             cache_limits: CacheLimits {
                 max_entries: settings.token_cache_max_entries,
             },
         };
+        let claim_header_names = config
+            .upstream_headers_names
+            .iter()
+            .filter_map(|n| HeaderName::from_bytes(n.to_ascii_lowercase().as_bytes()).ok())
+            .collect();
         Self {
             realm: realm_of(&config.issuer),
+            tokens: TokenMethods::from_config(&config, &provider, settings),
+            client_credentials: config.auth_methods.contains(&AuthMethod::ClientCredentials),
             flow: Arc::new(ClientCredentialsFlow::new(
                 flow_settings,
                 provider,
                 config.cache_tokens_salt.as_deref(),
             )),
             upstream_header: header,
+            upstream_scheme: scheme,
+            claim_header_names,
             config,
         }
     }
@@ -90,14 +155,130 @@ impl OpenIdConnectPlugin {
         &self.flow
     }
 
+    /// Drops expired entries of the bearer and introspection caches.
+    pub fn sweep_token_caches(&self, now: Instant) {
+        if let Some(tokens) = &self.tokens {
+            tokens.sweep(now);
+        }
+    }
+
     /// The access phase: authenticate the request or say what to answer instead.
     pub async fn access(
         &self,
         session: &mut Session,
         consumers: &Consumers,
     ) -> Result<Authenticated, ErrorResponse> {
+        if !self.config.run_on_preflight && is_preflight(session.req_header()) {
+            return Ok(Authenticated::nothing());
+        }
+        match self.authenticate(session, consumers).await {
+            Ok(auth) => Ok(auth),
+            Err(refusal) => match &self.config.anonymous {
+                Some(reference) if refusal.anonymous_allowed => {
+                    let Some(consumer) = consumer_match::anonymous(reference, consumers) else {
+                        log::error!("openid-connect: the anonymous consumer does not exist");
+                        return Err(ErrorResponse::internal());
+                    };
+                    Ok(Authenticated {
+                        consumer: Some(consumer),
+                        anonymous: true,
+                        ..Authenticated::nothing()
+                    })
+                }
+                _ => Err(refusal.response),
+            },
+        }
+    }
+
+    async fn authenticate(
+        &self,
+        session: &mut Session,
+        consumers: &Consumers,
+    ) -> Result<Authenticated, Refusal> {
+        let mut body = None;
+        if let Some(tokens) = &self.tokens {
+            let search = bearer_source::read(session, &self.config.bearer_token_param_type)
+                .await
+                .map_err(|e| self.bad_token_request(e))?;
+            body = search.body;
+            if let Some((token, source)) = search.token {
+                return self
+                    .authenticate_token(tokens, &token, source, consumers)
+                    .await;
+            }
+        }
+        if !self.client_credentials {
+            log::info!("openid-connect: no bearer token");
+            return Err(ErrorResponse::invalid_token(
+                self.unauthorized_message(Some("no credentials")),
+                &self.realm,
+            )
+            .into());
+        }
+        self.authenticate_client(session, body, consumers).await
+    }
+
+    async fn authenticate_token(
+        &self,
+        tokens: &TokenMethods,
+        token: &str,
+        source: TokenSource,
+        consumers: &Consumers,
+    ) -> Result<Authenticated, Refusal> {
+        let identity = tokens
+            .authenticate(token, Now::current())
+            .await
+            .map_err(|e| self.token_error(&e))?;
+        if let Err(what) = identity.policy {
+            log::info!("openid-connect: token lacks the required {what}");
+            let message = self.forbidden_message(Some(&format!("insufficient {what}")));
+            return Err(Refusal {
+                response: ErrorResponse::insufficient_scope(message, &self.realm),
+                anonymous_allowed: false,
+            });
+        }
+        let consumer = self.consumer(&identity.consumer_claim_values, consumers);
+        if consumer.is_none() && !self.config.consumer_optional {
+            log::info!(
+                "no consumer matched the token's {:?} claims",
+                self.config.consumer_claim
+            );
+            return Err(Refusal {
+                response: ErrorResponse::forbidden(self.forbidden_message(None)),
+                anonymous_allowed: false,
+            });
+        }
+        let value = match &self.upstream_scheme {
+            Some(scheme) => HeaderValue::try_from(format!("{scheme} {token}")),
+            None => HeaderValue::try_from(token),
+        }
+        .map_err(|_| {
+            self.token_error(&TokenError::Invalid(crate::oidc::jwt::JwtError::Malformed))
+        })?;
+        let replacement_body = match &source {
+            TokenSource::Body(body) if self.config.hide_credentials => {
+                Some(bearer_source::hidden_body(body))
+            }
+            _ => None,
+        };
+        Ok(Authenticated {
+            upstream_token: Some(value),
+            consumer,
+            identity: Some(identity),
+            anonymous: false,
+            source: Found::Token(source),
+            replacement_body,
+        })
+    }
+
+    async fn authenticate_client(
+        &self,
+        session: &mut Session,
+        body: Option<Bytes>,
+        consumers: &Consumers,
+    ) -> Result<Authenticated, Refusal> {
         let (credentials, source) =
-            credential_source::read(session, &self.config.client_credentials_param_type)
+            credential_source::read(session, &self.config.client_credentials_param_type, body)
                 .await
                 .map_err(|e| self.flow_error(&e))?;
         let token = self
@@ -105,13 +286,16 @@ impl OpenIdConnectPlugin {
             .token(&credentials, Now::current())
             .await
             .map_err(|e| self.flow_error(&e))?;
-        let consumer = self.consumer(&token, consumers);
+        let consumer = self.consumer(&token.consumer_claim_values, consumers);
         if consumer.is_none() && !self.config.consumer_optional {
             log::info!(
                 "no consumer matched the token's {:?} claims",
                 self.config.consumer_claim
             );
-            return Err(ErrorResponse::forbidden(self.forbidden_message()));
+            return Err(Refusal {
+                response: ErrorResponse::forbidden(self.forbidden_message(None)),
+                anonymous_allowed: false,
+            });
         }
         let replacement_body = match &source {
             Source::Body(body) if self.config.hide_credentials => {
@@ -120,15 +304,17 @@ impl OpenIdConnectPlugin {
             _ => None,
         };
         Ok(Authenticated {
-            token,
+            upstream_token: Some(token.upstream_value.clone()),
             consumer,
-            source,
+            identity: None,
+            anonymous: false,
+            source: Found::ClientCredentials(source),
             replacement_body,
         })
     }
 
-    /// Sets the token and consumer headers on the upstream request; consumer headers the
-    /// client sent are removed first, so none can be forged.
+    /// Sets the token, consumer and claim headers on the upstream request; consumer and claim
+    /// headers the client sent are removed first, so none can be forged.
     pub fn rewrite_upstream(
         &self,
         auth: &Authenticated,
@@ -137,10 +323,24 @@ impl OpenIdConnectPlugin {
         for name in CONSUMER_HEADERS {
             request.remove_header(name);
         }
-        request.insert_header(
-            self.upstream_header.clone(),
-            auth.token.upstream_value.clone(),
-        )?;
+        for name in &self.claim_header_names {
+            request.remove_header(name);
+        }
+        if self.config.hide_credentials {
+            match &auth.source {
+                Found::ClientCredentials(source) => {
+                    request.remove_header(&AUTHORIZATION);
+                    if *source == Source::Query {
+                        credential_source::hide_in_query(request)?;
+                    }
+                }
+                Found::Token(source) => bearer_source::hide(request, source)?,
+                Found::Nothing => {}
+            }
+        }
+        if let Some(value) = &auth.upstream_token {
+            request.insert_header(self.upstream_header.clone(), value.clone())?;
+        }
         if let Some(consumer) = &auth.consumer {
             request.insert_header("x-consumer-id", consumer.id.as_str())?;
             if let Some(username) = &consumer.username {
@@ -150,64 +350,114 @@ impl OpenIdConnectPlugin {
                 request.insert_header("x-consumer-custom-id", custom_id.as_str())?;
             }
         }
+        if auth.anonymous {
+            request.insert_header("x-anonymous-consumer", "true")?;
+        }
+        if let Some(identity) = &auth.identity {
+            if let Some(credential) = &identity.credential_identifier {
+                request.insert_header("x-credential-identifier", credential.clone())?;
+            }
+            for (name, value) in &identity.upstream_headers {
+                request.insert_header(name.clone(), value.clone())?;
+            }
+        }
         if let Some(body) = &auth.replacement_body {
             request.remove_header(&http::header::TRANSFER_ENCODING);
             request.insert_header(http::header::CONTENT_LENGTH, body.len().to_string())?;
         }
-        if self.config.hide_credentials {
-            if self.upstream_header != AUTHORIZATION {
-                request.remove_header(&AUTHORIZATION);
-            }
-            if auth.source == Source::Query {
-                credential_source::hide_in_query(request)?;
-            }
-        }
         Ok(())
     }
 
-    fn consumer(&self, token: &CachedToken, consumers: &Consumers) -> Option<Arc<Consumer>> {
-        token
-            .consumer_claim_values
-            .iter()
-            .flatten()
-            .find_map(|value| {
-                self.config
-                    .consumer_by
-                    .iter()
-                    .find_map(|by: &ConsumerBy| consumers.find(*by, value).cloned())
-            })
+    fn consumer(&self, values: &[Vec<String>], consumers: &Consumers) -> Option<Arc<Consumer>> {
+        consumer_match::find(
+            values,
+            &self.config.consumer_by,
+            self.config.by_username_ignore_case,
+            consumers,
+        )
     }
 
-    fn flow_error(&self, error: &FlowError) -> ErrorResponse {
+    fn flow_error(&self, error: &FlowError) -> Refusal {
         match error {
-            FlowError::IdpUnavailable(IdpError::Timeout) => {
-                log::warn!("openid-connect: {error}");
-                ErrorResponse::identity_provider_timeout()
-            }
-            FlowError::IdpUnavailable(_) => {
-                log::warn!("openid-connect: {error}");
-                ErrorResponse::identity_provider_unavailable()
-            }
+            FlowError::IdpUnavailable(idp) => self.idp_unavailable(error, idp).into(),
             _ => {
                 log::info!("openid-connect: {error}");
-                ErrorResponse::unauthorized(self.unauthorized_message(), &self.realm)
+                ErrorResponse::unauthorized(self.unauthorized_message(None), &self.realm).into()
             }
         }
     }
 
-    fn unauthorized_message(&self) -> String {
-        self.config
-            .unauthorized_error_message
-            .clone()
-            .unwrap_or_else(|| "Unauthorized".to_owned())
+    fn token_error(&self, error: &TokenError) -> Refusal {
+        match error {
+            TokenError::IdpUnavailable(idp) => self.idp_unavailable(error, idp).into(),
+            _ => {
+                log::info!("openid-connect: {error}");
+                let message = self.unauthorized_message(Some(error.reason()));
+                ErrorResponse::invalid_token(message, &self.realm).into()
+            }
+        }
     }
 
-    fn forbidden_message(&self) -> String {
-        self.config
+    fn idp_unavailable(&self, error: &dyn std::fmt::Display, idp: &IdpError) -> ErrorResponse {
+        log::warn!("openid-connect: {error}");
+        match idp {
+            IdpError::Timeout => ErrorResponse::identity_provider_timeout(),
+            _ => ErrorResponse::identity_provider_unavailable(),
+        }
+    }
+
+    fn bad_token_request(&self, error: BearerTokenError) -> Refusal {
+        log::info!("openid-connect: unreadable bearer token ({error:?})");
+        match error {
+            BearerTokenError::Ambiguous => Refusal {
+                response: ErrorResponse::invalid_request(
+                    self.with_reason("Bad Request".to_owned(), Some("more than one token")),
+                    &self.realm,
+                ),
+                anonymous_allowed: false,
+            },
+            BearerTokenError::Malformed => ErrorResponse::invalid_token(
+                self.unauthorized_message(Some("invalid token")),
+                &self.realm,
+            )
+            .into(),
+        }
+    }
+
+    fn unauthorized_message(&self, reason: Option<&str>) -> String {
+        let message = self
+            .config
+            .unauthorized_error_message
+            .clone()
+            .unwrap_or_else(|| "Unauthorized".to_owned());
+        self.with_reason(message, reason)
+    }
+
+    fn forbidden_message(&self, reason: Option<&str>) -> String {
+        let message = self
+            .config
             .forbidden_error_message
             .clone()
-            .unwrap_or_else(|| "Forbidden".to_owned())
+            .unwrap_or_else(|| "Forbidden".to_owned());
+        self.with_reason(message, reason)
     }
+
+    /// With `display_errors`, the message followed by the reason in parentheses.
+    fn with_reason(&self, message: String, reason: Option<&str>) -> String {
+        match reason {
+            Some(reason) if self.config.display_errors => format!("{message} ({reason})"),
+            _ => message,
+        }
+    }
+}
+
+/// A CORS preflight: `OPTIONS` with `Origin` and `Access-Control-Request-Method`.
+fn is_preflight(request: &RequestHeader) -> bool {
+    request.method == http::Method::OPTIONS
+        && request.headers.contains_key(http::header::ORIGIN)
+        && request
+            .headers
+            .contains_key(http::header::ACCESS_CONTROL_REQUEST_METHOD)
 }
 
 /// `authorization:bearer` -> (`authorization`, Some("Bearer")); `x-token` -> (`x-token`, None).

@@ -11,6 +11,9 @@
 //   discovery  /realms/kong/.well-known/openid-configuration
 //   token      /realms/kong/protocol/openid-connect/token
 //   jwks       /realms/kong/protocol/openid-connect/certs
+//   introspect /realms/kong/protocol/openid-connect/token/introspect (RFC 7662)
+// A client_credentials request with resource=urn:kong:opaque gets an opaque access token
+// (for introspection); without it, an RS256 JWT for audience "account".
 // Test-only endpoints (outside the realm):
 //   GET  /_test/stats       counters as JSON
 //   POST /_test/reset       zero the counters
@@ -112,6 +115,7 @@ async function main() {
       const inner = path.slice(REALM_PREFIX.length) || '/';
       if (inner === '/.well-known/openid-configuration') stats.discovery();
       if (inner === ROUTES.jwks) stats.jwks();
+      if (inner === ROUTES.introspection) stats.introspection();
       if (inner === ROUTES.token && req.method === 'POST') {
         // Buffer the body to learn the claimed client_id; oidc-provider then reads req.body.
         const body = await readBody(req);

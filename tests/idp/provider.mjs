@@ -1,4 +1,4 @@
-//! oidc-provider configuration of the test IdP: Keycloak realm "kong" routes, static clients, RS256 JWT access tokens.
+//! oidc-provider configuration of the test IdP: Keycloak realm "kong" routes, static clients, RS256 JWT access tokens (opaque ones for resource urn:kong:opaque).
 
 import { createHash } from 'node:crypto';
 
@@ -18,6 +18,8 @@ export const ROUTES = {
 
 // The one resource server every client_credentials token is for (audience "account", as Keycloak).
 const RESOURCE = 'urn:kong:account';
+// A resource whose access tokens are opaque, for the gateway's introspection method.
+const OPAQUE_RESOURCE = 'urn:kong:opaque';
 const SCOPES = ['openid', 'email', 'profile'];
 
 const STATIC_CLIENTS = [
@@ -106,13 +108,22 @@ export function makeProvider({ issuer, tokenTtl, signingKey }) {
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
-      introspection: { enabled: true },
+      // Any authenticated client may introspect (the gateway introspects as kong_id).
+      introspection: { enabled: true, allowedPolicy: async () => true },
       revocation: { enabled: true },
       resourceIndicators: {
         enabled: true,
         defaultResource: async () => RESOURCE,
         useGrantedResource: async () => true,
         getResourceServerInfo: async (_ctx, resourceIndicator) => {
+          if (resourceIndicator === OPAQUE_RESOURCE) {
+            return {
+              scope: SCOPES.join(' '),
+              audience: 'account',
+              accessTokenTTL: tokenTtl,
+              accessTokenFormat: 'opaque',
+            };
+          }
           if (resourceIndicator !== RESOURCE) throw new Provider.errors.InvalidTarget();
           return {
             scope: SCOPES.join(' '),

@@ -12,6 +12,11 @@ export class Stats {
     this.tokenErrors = 0;
     this.jwksRequests = 0;
     this.discoveryRequests = 0;
+    this.introspectionRequests = 0;
+  }
+
+  introspection() {
+    this.introspectionRequests += 1;
   }
 
   tokenRequest(clientId, method) {
@@ -40,6 +45,7 @@ export class Stats {
       token_errors: this.tokenErrors,
       jwks_requests: this.jwksRequests,
       discovery_requests: this.discoveryRequests,
+      introspection_requests: this.introspectionRequests,
     };
   }
 }

@@ -5,7 +5,10 @@
 
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::KeySize;
-use aws_lc_rs::signature::{KeyPair, RsaKeyPair, RSA_PKCS1_SHA256};
+use aws_lc_rs::signature::{
+    KeyPair, RsaEncoding, RsaKeyPair, RSA_PKCS1_SHA256, RSA_PKCS1_SHA384, RSA_PKCS1_SHA512,
+    RSA_PSS_SHA256, RSA_PSS_SHA384, RSA_PSS_SHA512,
+};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 
@@ -76,6 +79,53 @@ impl SigningKey {
                 &mut signature,
             )
             .expect("RS256 signing");
+        format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature))
+    }
+
+    /// A compact JWS over exactly these header and payload JSON texts (duplicate keys and all).
+    pub fn sign_raw(&self, header_json: &str, payload_json: &str) -> String {
+        let signing_input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header_json),
+            URL_SAFE_NO_PAD.encode(payload_json)
+        );
+        let mut signature = vec![0u8; self.pair.public_modulus_len()];
+        self.pair
+            .sign(
+                &RSA_PKCS1_SHA256,
+                &SystemRandom::new(),
+                signing_input.as_bytes(),
+                &mut signature,
+            )
+            .expect("RS256 signing");
+        format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature))
+    }
+
+    /// A token signed with the RSA algorithm `alg` (RS256/384/512, PS256/384/512).
+    pub fn sign_alg(&self, alg: &str, claims: &serde_json::Value) -> String {
+        let encoding: &'static dyn RsaEncoding = match alg {
+            "RS384" => &RSA_PKCS1_SHA384,
+            "RS512" => &RSA_PKCS1_SHA512,
+            "PS256" => &RSA_PSS_SHA256,
+            "PS384" => &RSA_PSS_SHA384,
+            "PS512" => &RSA_PSS_SHA512,
+            _ => &RSA_PKCS1_SHA256,
+        };
+        let header = serde_json::json!({"alg": alg, "kid": self.kid, "typ": "JWT"});
+        let signing_input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header.to_string()),
+            URL_SAFE_NO_PAD.encode(claims.to_string())
+        );
+        let mut signature = vec![0u8; self.pair.public_modulus_len()];
+        self.pair
+            .sign(
+                encoding,
+                &SystemRandom::new(),
+                signing_input.as_bytes(),
+                &mut signature,
+            )
+            .expect("RSA signing");
         format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature))
     }
 

@@ -217,6 +217,23 @@ impl StubIdp {
         self.shared.state().signer.kid.clone()
     }
 
+    /// A token signed by the key the JWKS lists (header `alg`/`kid`/`typ` filled in).
+    pub fn sign(&self, header: serde_json::Value, claims: &serde_json::Value) -> String {
+        let signer = self.shared.state().signer.clone();
+        signer.sign(header, claims)
+    }
+
+    /// A token over exactly these JSON texts, signed by the key the JWKS lists.
+    pub fn sign_raw(&self, header_json: &str, payload_json: &str) -> String {
+        let signer = self.shared.state().signer.clone();
+        signer.sign_raw(header_json, payload_json)
+    }
+
+    /// The public modulus of the signing key (to forge HS256 tokens keyed with it).
+    pub fn signer_modulus(&self) -> Vec<u8> {
+        self.shared.state().signer.components().0
+    }
+
     pub fn stranger_kid(&self) -> String {
         self.shared.state().stranger.kid.clone()
     }

@@ -71,6 +71,7 @@ async fn echo(mut stream: TcpStream) {
             "method": request.method,
             "path": request.path,
             "headers": headers,
+            "body": String::from_utf8_lossy(&request.body),
         });
         if !http::send(&mut stream, &http::json(200, &body, true)).await || request.wants_close() {
             return;

@@ -30,6 +30,7 @@ pub struct IdpStats {
     pub token_errors: u64,
     pub jwks_requests: u64,
     pub discovery_requests: u64,
+    pub introspection_requests: u64,
 }
 
 impl IdpStats {
@@ -190,6 +191,7 @@ impl RealIdp {
             token_errors: v["token_errors"].as_u64().unwrap_or(0),
             jwks_requests: v["jwks_requests"].as_u64().unwrap_or(0),
             discovery_requests: v["discovery_requests"].as_u64().unwrap_or(0),
+            introspection_requests: v["introspection_requests"].as_u64().unwrap_or(0),
         }
     }
 
