@@ -207,6 +207,7 @@ fn bearer_verifier() -> BearerVerifier {
             leeway_seconds: 0,
             ttl_max: None,
             cache_max_entries: 1_000_000,
+            hs_secrets: Vec::new(),
         },
         IdentityBuilder::from_config(&config),
         Arc::new(Provider::new(provider, reqwest::Client::new())),

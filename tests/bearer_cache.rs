@@ -38,6 +38,7 @@ async fn verifier(stub: &StubIdp, max_entries: usize) -> BearerVerifier {
             leeway_seconds: 0,
             ttl_max: None,
             cache_max_entries: max_entries,
+            hs_secrets: Vec::new(),
         },
         IdentityBuilder::from_config(&config),
         Arc::new(provider),

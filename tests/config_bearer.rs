@@ -96,8 +96,13 @@ fn mistakes_are_reported_at_their_paths() {
     );
     assert_error(
         "        auth_methods: [bearer]\n        enable_hs_signatures: true\n",
-        "enable_hs_signatures",
-        "unsupported value 'true'",
+        "client_secret",
+        "required with enable_hs_signatures",
+    );
+    assert_error(
+        "        auth_methods: [bearer]\n        enable_hs_signatures: true\n        client_secret: [short-secret]\n",
+        "client_secret[0]",
+        "too short for enable_hs_signatures",
     );
     assert_error(
         "        auth_methods: [bearer]\n        introspection_endpoint: ftp://x/\n",

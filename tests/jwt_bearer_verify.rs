@@ -143,3 +143,65 @@ fn unsafe_kids_are_refused_on_both_paths_before_any_lookup() {
         JwtError::UnknownKey(_)
     ));
 }
+
+/// An HS token: header and claims as JSON, signed with `secret` by `alg`.
+fn hs_token(alg: &str, secret: &[u8], claims: &Value) -> String {
+    use aws_lc_rs::hmac;
+    let hmac_alg = match alg {
+        "HS256" => hmac::HMAC_SHA256,
+        "HS384" => hmac::HMAC_SHA384,
+        _ => hmac::HMAC_SHA512,
+    };
+    let header = URL_SAFE_NO_PAD.encode(json!({ "alg": alg, "typ": "JWT" }).to_string());
+    let payload = URL_SAFE_NO_PAD.encode(claims.to_string());
+    let signing_input = format!("{header}.{payload}");
+    let tag = hmac::sign(&hmac::Key::new(hmac_alg, secret), signing_input.as_bytes());
+    format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(tag.as_ref()))
+}
+
+#[test]
+fn hs_signatures_only_with_client_secrets_given() {
+    use oidc_gateway::oidc::jwt::verify_bearer_with_secrets;
+    let rsa = SigningKey::generate("k", 2048);
+    let set = keys(&json!({ "keys": [rsa.public_jwk()] }));
+    let claims = keycloak_claims(ISSUER, "kong_id", unix_now(), 300);
+    let secret = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    let secrets = [secret.to_owned()];
+    let with_secrets = |token: &str| {
+        verify_bearer_with_secrets(
+            token,
+            &set,
+            &secrets,
+            &[ISSUER.to_owned()],
+            0,
+            unix_now(),
+            &["client_id".to_owned()],
+        )
+    };
+    for alg in ["HS256", "HS384", "HS512"] {
+        let token = hs_token(alg, secret.as_bytes(), &claims);
+        let verified = with_secrets(&token).expect(alg);
+        assert_eq!(verified.claims["client_id"], "kong_id");
+        // Without enable_hs_signatures (no secrets) the same token is refused.
+        assert_eq!(
+            check(&token, &set).unwrap_err(),
+            JwtError::UnsupportedAlgorithm
+        );
+        // Another secret does not verify.
+        let forged = hs_token(
+            alg,
+            b"another-secret-another-secret-another-secret-xx",
+            &claims,
+        );
+        assert_eq!(with_secrets(&forged).unwrap_err(), JwtError::BadSignature);
+    }
+    // The classic confusion: HS256 "signed" with the RSA public key is never accepted, with
+    // or without secrets: HS keys are the client secrets, never key-set material.
+    let public_der = rsa.public_jwk().to_string();
+    let confused = hs_token("HS256", public_der.as_bytes(), &claims);
+    assert_eq!(with_secrets(&confused).unwrap_err(), JwtError::BadSignature);
+    assert_eq!(
+        check(&confused, &set).unwrap_err(),
+        JwtError::UnsupportedAlgorithm
+    );
+}

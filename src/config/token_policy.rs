@@ -16,10 +16,22 @@ pub(super) fn check(c: &OpenIdConnectConfig, path: &str, errors: &mut ConfigErro
         errors.push(at("bearer_token_param_type"), "must not be empty");
     }
     if c.enable_hs_signatures {
-        errors.push(
-            at("enable_hs_signatures"),
-            "unsupported value 'true': only asymmetric signatures from the JWKS are accepted",
-        );
+        // HS tokens are verified with the client secrets (OIDC Core 10.1): they must exist
+        // and be long enough for HS256 at least (RFC 7518 3.2).
+        if c.client_secret.is_empty() {
+            errors.push(
+                at("client_secret"),
+                "required with enable_hs_signatures: HS256/384/512 tokens are verified with it",
+            );
+        }
+        for (i, secret) in c.client_secret.iter().enumerate() {
+            if secret.len() < 32 {
+                errors.push(
+                    at(&format!("client_secret[{i}]")),
+                    "too short for enable_hs_signatures: at least 32 bytes (RFC 7518 3.2)",
+                );
+            }
+        }
     }
     if let Some(endpoint) = &c.introspection_endpoint {
         check_http_url(endpoint, at("introspection_endpoint"), errors);

@@ -26,6 +26,9 @@ pub struct BearerSettings {
     /// `cache_ttl_max`: a verified token is not cached longer than this.
     pub ttl_max: Option<Duration>,
     pub cache_max_entries: usize,
+    /// `enable_hs_signatures`: the client secrets HS256/384/512 tokens may be signed with
+    /// (empty: HS tokens are refused).
+    pub hs_secrets: Vec<String>,
 }
 
 /// Verifies bearer JWTs for one plugin configuration.
@@ -128,9 +131,10 @@ impl BearerVerifier {
         keys: &KeySet,
         now: Now,
     ) -> Result<Identity, TokenError> {
-        let verified = jwt::verify_bearer(
+        let verified = jwt::verify_bearer_with_secrets(
             token,
             keys,
+            &self.settings.hs_secrets,
             &self.issuers,
             self.settings.leeway_seconds,
             now.unix_seconds,

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::claims::{RawClaims, WrongType};
+use super::hs_signature;
 use super::jwks::{Algorithm, KeySet};
 
 /// Longest token accepted, in bytes.
@@ -87,7 +88,7 @@ pub fn verify(
     now: i64,
     wanted_claims: &[String],
 ) -> Result<VerifiedToken, JwtError> {
-    let signed = check_signature(token, keys)?;
+    let signed = check_signature(token, keys, &[])?;
     let payload = decode(signed.payload_b64)?;
     let claims = RawClaims::parse(&payload, &STANDARD_CLAIMS, wanted_claims)
         .map_err(|_| JwtError::Malformed)?;
@@ -127,7 +128,21 @@ pub fn verify_bearer(
     now: i64,
     wanted: &[String],
 ) -> Result<VerifiedClaims, JwtError> {
-    let signed = check_signature(token, keys)?;
+    verify_bearer_with_secrets(token, keys, &[], issuers, leeway_seconds, now, wanted)
+}
+
+/// [`verify_bearer`], also accepting HS256/384/512 signatures made with one of
+/// `hs_secrets` (`enable_hs_signatures`; empty: HS tokens are refused).
+pub fn verify_bearer_with_secrets(
+    token: &str,
+    keys: &KeySet,
+    hs_secrets: &[String],
+    issuers: &[String],
+    leeway_seconds: i64,
+    now: i64,
+    wanted: &[String],
+) -> Result<VerifiedClaims, JwtError> {
+    let signed = check_signature(token, keys, hs_secrets)?;
     let payload = decode(signed.payload_b64)?;
     let raw = RawClaims::parse_unique(&payload, &BEARER_CLAIMS, wanted)
         .map_err(|_| JwtError::Malformed)?;
@@ -165,8 +180,13 @@ struct Signed<'t> {
 }
 
 /// Splits `token`, refuses dangerous headers, and checks the signature with the key the
-/// `kid` names (the algorithm pinned by that key).
-fn check_signature<'t>(token: &'t str, keys: &KeySet) -> Result<Signed<'t>, JwtError> {
+/// `kid` names (the algorithm pinned by that key), or, for HS* with `hs_secrets` given,
+/// with one of those secrets.
+fn check_signature<'t>(
+    token: &'t str,
+    keys: &KeySet,
+    hs_secrets: &[String],
+) -> Result<Signed<'t>, JwtError> {
     if token.len() > MAX_TOKEN_LEN {
         return Err(JwtError::TooLarge);
     }
@@ -195,6 +215,19 @@ fn check_signature<'t>(token: &'t str, keys: &KeySet) -> Result<Signed<'t>, JwtE
     if header.kid.as_deref().is_some_and(|kid| !is_safe_kid(kid)) {
         return Err(JwtError::BadKeyId);
     }
+    let signed_len = header_b64.len() + 1 + payload_b64.len();
+    if let Some(hmac) = hs_signature::algorithm(header.alg).filter(|_| !hs_secrets.is_empty()) {
+        let mut signature_buffer = [0u8; MAX_SMALL_PART];
+        let signature = decode_small(signature_b64, &mut signature_buffer)?;
+        let message = &token.as_bytes()[..signed_len];
+        if !hs_signature::verify(hmac, hs_secrets, message, signature) {
+            return Err(JwtError::BadSignature);
+        }
+        return Ok(Signed {
+            kid: header.kid,
+            payload_b64,
+        });
+    }
     let algorithm = Algorithm::from_name(header.alg).ok_or(JwtError::UnsupportedAlgorithm)?;
     let key = keys
         .find(header.kid.as_deref())
@@ -204,7 +237,6 @@ fn check_signature<'t>(token: &'t str, keys: &KeySet) -> Result<Signed<'t>, JwtE
     }
     let mut signature_buffer = [0u8; MAX_SMALL_PART];
     let signature = decode_small(signature_b64, &mut signature_buffer)?;
-    let signed_len = header_b64.len() + 1 + payload_b64.len();
     if !key.verify(&token.as_bytes()[..signed_len], signature) {
         return Err(JwtError::BadSignature);
     }

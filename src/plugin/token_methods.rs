@@ -36,6 +36,11 @@ impl TokenMethods {
                 leeway_seconds: config.leeway as i64,
                 ttl_max: config.cache_ttl_max.map(Duration::from_secs),
                 cache_max_entries: settings.token_cache_max_entries,
+                hs_secrets: if config.enable_hs_signatures {
+                    config.client_secret.clone()
+                } else {
+                    Vec::new()
+                },
             };
             BearerVerifier::new(settings, builder.clone(), provider.clone())
         });
