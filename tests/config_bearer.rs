@@ -40,7 +40,7 @@ fn assert_error(config: &str, field: &str, message: &str) {
 
 #[test]
 fn every_new_field_is_accepted() {
-    let config = r#"        auth_methods: [bearer, introspection, client_credentials]
+    let config = r#"        auth_methods: [bearer, introspection]
         bearer_token_param_type: [header]
         client_id: [kong_id]
         client_secret: [s3cret]
@@ -132,6 +132,11 @@ fn mistakes_are_reported_at_their_paths() {
     assert_error(
         "        auth_methods: [client_credentials]\n        scopes_required: [openid]\n",
         "scopes_required",
+        "not enforced for client_credentials",
+    );
+    assert_error(
+        "        auth_methods: [bearer, client_credentials]\n        roles_required: [admin]\n",
+        "roles_required",
         "not enforced for client_credentials",
     );
     assert_error(

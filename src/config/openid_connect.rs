@@ -138,7 +138,7 @@ pub struct OpenIdConnectConfig {
     /// Where a bearer token may be read from. Kong default: `[header, query, body]`.
     #[serde(default = "default_param_types")]
     pub bearer_token_param_type: Vec<ParamType>,
-    /// Accept HS* signatures. Kong default: false; `true` is refused here (no shared keys).
+    /// Accept HS256/384/512 bearer tokens signed with a `client_secret`. Kong default: false.
     #[serde(default)]
     pub enable_hs_signatures: bool,
     /// The gateway's client id(s) at the IdP; the first authenticates introspection calls.

@@ -99,15 +99,16 @@ pub(super) fn check(c: &OpenIdConnectConfig, path: &str, errors: &mut ConfigErro
     ];
     for (required_name, required, claim_name, claim) in policies {
         for (i, entry) in required.iter().enumerate() {
-            if entry.split_whitespace().next().is_none() {
+            if entry.split(' ').all(str::is_empty) {
                 errors.push(at(&format!("{required_name}[{i}]")), "must not be empty");
             }
         }
         check_claim_path(claim, &at(claim_name), errors);
-        if !required.is_empty() && uses(AuthMethod::ClientCredentials) && !token_methods {
+        if !required.is_empty() && uses(AuthMethod::ClientCredentials) {
             errors.push(
                 at(required_name),
-                "not enforced for client_credentials: use it with bearer or introspection",
+                "not enforced for client_credentials: use it on a plugin whose auth_methods \
+                 are bearer and/or introspection only",
             );
         }
     }

@@ -83,15 +83,18 @@ impl BearerVerifier {
         }
         bearer_token::checked(token.as_bytes())
             .map_err(|_| TokenError::Invalid(JwtError::Malformed))?;
+        // The generation is read before the keys: an identity is never marked as confirmed
+        // by a key set newer than the one that verified it.
+        let generation = self.provider.keys_generation();
         let keys = self.provider.keys();
-        let identity = match self.verify_with(token, &keys, now) {
+        let identity = match self.verify_at(token, &keys, generation, now) {
             Err(TokenError::Invalid(JwtError::UnknownKey(_))) => {
                 let refreshed = self
                     .provider
                     .refresh_for_unknown_kid()
                     .await
                     .map_err(TokenError::IdpUnavailable)?;
-                self.verify_with(token, &refreshed, now)?
+                self.verify_at(token, &refreshed, generation, now)?
             }
             other => other?,
         };
@@ -131,6 +134,18 @@ impl BearerVerifier {
         keys: &KeySet,
         now: Now,
     ) -> Result<Identity, TokenError> {
+        self.verify_at(token, keys, self.provider.keys_generation(), now)
+    }
+
+    /// [`BearerVerifier::verify_with`], recording `generation` (read before `keys` was) as
+    /// the key-set generation that confirmed the identity.
+    fn verify_at(
+        &self,
+        token: &str,
+        keys: &KeySet,
+        generation: u64,
+        now: Now,
+    ) -> Result<Identity, TokenError> {
         let verified = jwt::verify_bearer_with_secrets(
             token,
             keys,
@@ -146,7 +161,7 @@ impl BearerVerifier {
             &verified.claims,
             expires_at,
             verified.kid.as_deref(),
-            self.provider.keys_generation(),
+            generation,
         )
     }
 

@@ -45,7 +45,7 @@ impl ClaimPolicy {
                 claim: claim.clone(),
                 any_of: required
                     .iter()
-                    .map(|entry| entry.split_whitespace().map(str::to_owned).collect())
+                    .map(|entry| space_separated(entry))
                     .collect(),
             });
         }
@@ -89,10 +89,20 @@ pub fn claim_at<'c>(claims: &'c Map<String, Value>, path: &[String]) -> Option<&
     Some(value)
 }
 
+/// The words of a space-separated entry (Kong splits on spaces only).
+fn space_separated(entry: &str) -> Vec<String> {
+    entry
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 /// Whether `word` is one of the words of a string, or one of the strings of an array.
 fn has_word(value: &Value, word: &str) -> bool {
     match value {
-        Value::String(s) => s.split_whitespace().any(|w| w == word),
+        // Kong splits on spaces only: other whitespace is part of a word.
+        Value::String(s) => s.split(' ').any(|w| w == word),
         Value::Array(items) => items.iter().any(|item| item.as_str() == Some(word)),
         _ => false,
     }
@@ -106,10 +116,7 @@ mod tests {
         let any = |required: &[&str], claim: &[&str], what| Requirement {
             what,
             claim: claim.iter().map(|s| s.to_string()).collect(),
-            any_of: required
-                .iter()
-                .map(|e| e.split_whitespace().map(str::to_owned).collect())
-                .collect(),
+            any_of: required.iter().map(|e| space_separated(e)).collect(),
         };
         let mut requirements = Vec::new();
         if !scopes.is_empty() {

@@ -37,7 +37,7 @@ fn lookup(
         .find(|c| {
             c.username
                 .as_deref()
-                .is_some_and(|u| u.to_lowercase() == value.to_lowercase())
+                .is_some_and(|u| u.eq_ignore_ascii_case(value))
         })
         .cloned()
 }

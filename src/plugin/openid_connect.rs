@@ -338,8 +338,14 @@ impl OpenIdConnectPlugin {
                 Found::Nothing => {}
             }
         }
-        if let Some(value) = &auth.upstream_token {
-            request.insert_header(self.upstream_header.clone(), value.clone())?;
+        match &auth.upstream_token {
+            Some(value) => request.insert_header(self.upstream_header.clone(), value.clone())?,
+            // Anonymous or preflight: a client must not pass off its own value of a custom
+            // token header as one the gateway verified.
+            None if self.upstream_header != AUTHORIZATION => {
+                request.remove_header(&self.upstream_header);
+            }
+            None => {}
         }
         if let Some(consumer) = &auth.consumer {
             request.insert_header("x-consumer-id", consumer.id.as_str())?;
