@@ -8,10 +8,15 @@
 pub fn generated_id(kind: &str, key: &str) -> String {
     let high = fnv1a(0xcbf2_9ce4_8422_2325, kind, key);
     let low = fnv1a(0x6c62_272e_07bb_0142, kind, key);
+    uuid_shaped(high, low, 8)
+}
+
+/// Two 64-bit words as an RFC 4122-shaped UUID string with the given version nibble.
+pub fn uuid_shaped(high: u64, low: u64, version: u8) -> String {
     let mut bytes = [0u8; 16];
     bytes[..8].copy_from_slice(&high.to_be_bytes());
     bytes[8..].copy_from_slice(&low.to_be_bytes());
-    bytes[6] = (bytes[6] & 0x0f) | 0x80;
+    bytes[6] = (bytes[6] & 0x0f) | (version << 4);
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
     let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
     format!(

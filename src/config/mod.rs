@@ -11,7 +11,7 @@ pub mod compile;
 pub mod compiled;
 mod entities;
 pub mod errors;
-mod ids;
+pub mod ids;
 pub mod model;
 pub mod openid_connect;
 mod parse;

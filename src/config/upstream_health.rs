@@ -113,47 +113,16 @@ fn active(def: &ActiveDef, path: &str, errors: &mut ConfigErrors) -> ActiveSetti
     if let Some(interval) = unhealthy.interval {
         settings.unhealthy_interval = seconds(interval, &join(&unhealthy_path, "interval"), errors);
     }
+    let fields = ThresholdFields {
+        healthy_statuses: healthy.http_statuses.as_ref(),
+        successes: healthy.successes,
+        unhealthy_statuses: unhealthy.http_statuses.as_ref(),
+        tcp_failures: unhealthy.tcp_failures,
+        timeouts: unhealthy.timeouts,
+        http_failures: unhealthy.http_failures,
+    };
     let t = &mut settings.thresholds;
-    statuses(
-        healthy.http_statuses.as_ref(),
-        &mut t.healthy_statuses,
-        &healthy_path,
-        errors,
-    );
-    count(
-        healthy.successes,
-        &mut t.successes,
-        &healthy_path,
-        "successes",
-        errors,
-    );
-    statuses(
-        unhealthy.http_statuses.as_ref(),
-        &mut t.unhealthy_statuses,
-        &unhealthy_path,
-        errors,
-    );
-    count(
-        unhealthy.tcp_failures,
-        &mut t.tcp_failures,
-        &unhealthy_path,
-        "tcp_failures",
-        errors,
-    );
-    count(
-        unhealthy.timeouts,
-        &mut t.timeouts,
-        &unhealthy_path,
-        "timeouts",
-        errors,
-    );
-    count(
-        unhealthy.http_failures,
-        &mut t.http_failures,
-        &unhealthy_path,
-        "http_failures",
-        errors,
-    );
+    read_thresholds(&fields, t, &healthy_path, &unhealthy_path, errors);
     settings
 }
 
@@ -174,47 +143,63 @@ fn passive(def: &PassiveDef, path: &str, errors: &mut ConfigErrors) -> Threshold
     let unhealthy = def.unhealthy.clone().unwrap_or_default();
     let healthy_path = join(path, "healthy");
     let unhealthy_path = join(path, "unhealthy");
+    let fields = ThresholdFields {
+        healthy_statuses: healthy.http_statuses.as_ref(),
+        successes: healthy.successes,
+        unhealthy_statuses: unhealthy.http_statuses.as_ref(),
+        tcp_failures: unhealthy.tcp_failures,
+        timeouts: unhealthy.timeouts,
+        http_failures: unhealthy.http_failures,
+    };
+    read_thresholds(&fields, &mut t, &healthy_path, &unhealthy_path, errors);
+    t
+}
+
+/// The threshold fields active and passive checks share, as written.
+struct ThresholdFields<'a> {
+    healthy_statuses: Option<&'a Vec<u64>>,
+    successes: Option<u64>,
+    unhealthy_statuses: Option<&'a Vec<u64>>,
+    tcp_failures: Option<u64>,
+    timeouts: Option<u64>,
+    http_failures: Option<u64>,
+}
+
+/// Checks `fields` and writes those given over the defaults in `t`.
+fn read_thresholds(
+    fields: &ThresholdFields<'_>,
+    t: &mut Thresholds,
+    healthy_path: &str,
+    unhealthy_path: &str,
+    errors: &mut ConfigErrors,
+) {
     statuses(
-        healthy.http_statuses.as_ref(),
+        fields.healthy_statuses,
         &mut t.healthy_statuses,
-        &healthy_path,
+        healthy_path,
         errors,
     );
     count(
-        healthy.successes,
+        fields.successes,
         &mut t.successes,
-        &healthy_path,
+        healthy_path,
         "successes",
         errors,
     );
     statuses(
-        unhealthy.http_statuses.as_ref(),
+        fields.unhealthy_statuses,
         &mut t.unhealthy_statuses,
-        &unhealthy_path,
+        unhealthy_path,
         errors,
     );
-    count(
-        unhealthy.tcp_failures,
-        &mut t.tcp_failures,
-        &unhealthy_path,
-        "tcp_failures",
-        errors,
-    );
-    count(
-        unhealthy.timeouts,
-        &mut t.timeouts,
-        &unhealthy_path,
-        "timeouts",
-        errors,
-    );
-    count(
-        unhealthy.http_failures,
-        &mut t.http_failures,
-        &unhealthy_path,
-        "http_failures",
-        errors,
-    );
-    t
+    let counts = [
+        (fields.tcp_failures, &mut t.tcp_failures, "tcp_failures"),
+        (fields.timeouts, &mut t.timeouts, "timeouts"),
+        (fields.http_failures, &mut t.http_failures, "http_failures"),
+    ];
+    for (value, out, field) in counts {
+        count(value, out, unhealthy_path, field, errors);
+    }
 }
 
 /// Kong's interval/timeout: seconds, fractions allowed, 0..=65535.

@@ -28,15 +28,7 @@ impl<'a> RawClaims<'a> {
         wanted: &[&str],
         also_wanted: &[String],
     ) -> Result<Self, serde_json::Error> {
-        let mut deserializer = serde_json::Deserializer::from_slice(json);
-        let visitor = MembersVisitor {
-            wanted,
-            also_wanted,
-            every_name_once: false,
-        };
-        let claims = visitor.deserialize(&mut deserializer)?;
-        deserializer.end()?;
-        Ok(claims)
+        Self::parse_with(json, wanted, also_wanted, false)
     }
 
     /// As [`RawClaims::parse`], and any top-level name that appears twice, wanted or not, is
@@ -46,11 +38,20 @@ impl<'a> RawClaims<'a> {
         wanted: &[&str],
         also_wanted: &[String],
     ) -> Result<Self, serde_json::Error> {
+        Self::parse_with(json, wanted, also_wanted, true)
+    }
+
+    fn parse_with(
+        json: &'a [u8],
+        wanted: &[&str],
+        also_wanted: &[String],
+        every_name_once: bool,
+    ) -> Result<Self, serde_json::Error> {
         let mut deserializer = serde_json::Deserializer::from_slice(json);
         let visitor = MembersVisitor {
             wanted,
             also_wanted,
-            every_name_once: true,
+            every_name_once,
         };
         let claims = visitor.deserialize(&mut deserializer)?;
         deserializer.end()?;

@@ -237,17 +237,7 @@ impl OpenIdConnectPlugin {
                 anonymous_allowed: false,
             });
         }
-        let consumer = self.consumer(&identity.consumer_claim_values, consumers);
-        if consumer.is_none() && !self.config.consumer_optional {
-            log::info!(
-                "no consumer matched the token's {:?} claims",
-                self.config.consumer_claim
-            );
-            return Err(Refusal {
-                response: ErrorResponse::forbidden(self.forbidden_message(None)),
-                anonymous_allowed: false,
-            });
-        }
+        let consumer = self.required_consumer(&identity.consumer_claim_values, consumers)?;
         let value = match &self.upstream_scheme {
             Some(scheme) => HeaderValue::try_from(format!("{scheme} {token}")),
             None => HeaderValue::try_from(token),
@@ -286,17 +276,7 @@ impl OpenIdConnectPlugin {
             .token(&credentials, Now::current())
             .await
             .map_err(|e| self.flow_error(&e))?;
-        let consumer = self.consumer(&token.consumer_claim_values, consumers);
-        if consumer.is_none() && !self.config.consumer_optional {
-            log::info!(
-                "no consumer matched the token's {:?} claims",
-                self.config.consumer_claim
-            );
-            return Err(Refusal {
-                response: ErrorResponse::forbidden(self.forbidden_message(None)),
-                anonymous_allowed: false,
-            });
-        }
+        let consumer = self.required_consumer(&token.consumer_claim_values, consumers)?;
         let replacement_body = match &source {
             Source::Body(body) if self.config.hide_credentials => {
                 Some(credential_source::hidden_body(body))
@@ -372,6 +352,26 @@ impl OpenIdConnectPlugin {
             request.insert_header(http::header::CONTENT_LENGTH, body.len().to_string())?;
         }
         Ok(())
+    }
+
+    /// The consumer the claim values map to; 403 when none does and one is required.
+    fn required_consumer(
+        &self,
+        values: &[Vec<String>],
+        consumers: &Consumers,
+    ) -> Result<Option<Arc<Consumer>>, Refusal> {
+        let consumer = self.consumer(values, consumers);
+        if consumer.is_none() && !self.config.consumer_optional {
+            log::info!(
+                "no consumer matched the token's {:?} claims",
+                self.config.consumer_claim
+            );
+            return Err(Refusal {
+                response: ErrorResponse::forbidden(self.forbidden_message(None)),
+                anonymous_allowed: false,
+            });
+        }
+        Ok(consumer)
     }
 
     fn consumer(&self, values: &[Vec<String>], consumers: &Consumers) -> Option<Arc<Consumer>> {
