@@ -47,14 +47,7 @@ fn flow() -> ClientCredentialsFlow {
             max_entries: 1_000_000,
         },
     };
-    let provider = ProviderSettings {
-        issuer: ISSUER.into(),
-        token_endpoint: None,
-        extra_jwks_uris: Vec::new(),
-        timeout: Duration::from_secs(1),
-        ssl_verify: false,
-        min_refetch_interval: Duration::from_secs(5),
-    };
+    let provider = bench_provider_settings();
     let client = reqwest::Client::new();
     ClientCredentialsFlow::new(settings, Arc::new(Provider::new(provider, client)), None)
 }
@@ -185,15 +178,20 @@ fn verification(c: &mut Criterion) {
     alternatives.finish();
 }
 
-fn bearer_verifier() -> BearerVerifier {
-    let provider = ProviderSettings {
+/// The provider both benchmarked flows use (never contacted: keys are set directly).
+fn bench_provider_settings() -> ProviderSettings {
+    ProviderSettings {
         issuer: ISSUER.into(),
         token_endpoint: None,
         extra_jwks_uris: Vec::new(),
         timeout: Duration::from_secs(1),
         ssl_verify: false,
         min_refetch_interval: Duration::from_secs(5),
-    };
+    }
+}
+
+fn bearer_verifier() -> BearerVerifier {
+    let provider = bench_provider_settings();
     let config: OpenIdConnectConfig = serde_json::from_value(serde_json::json!({
         "issuer": ISSUER,
         "auth_methods": ["bearer"],

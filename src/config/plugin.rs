@@ -67,19 +67,7 @@ fn check_openid_connect(
     }
     super::token_policy::check(c, path, errors);
     if let Some(method) = c.token_endpoint_auth_method {
-        if !matches!(
-            method,
-            TokenEndpointAuthMethod::ClientSecretBasic | TokenEndpointAuthMethod::ClientSecretPost
-        ) {
-            errors.push(
-                at("token_endpoint_auth_method"),
-                format!(
-                    "unsupported value '{}': only client_secret_basic and \
-                     client_secret_post are implemented",
-                    token_auth_name(method)
-                ),
-            );
-        }
+        check_secret_auth_method(method, at("token_endpoint_auth_method"), errors);
     }
     if c.client_credentials_param_type.is_empty() {
         errors.push(at("client_credentials_param_type"), "must not be empty");
@@ -198,5 +186,26 @@ pub(super) fn token_auth_name(method: TokenEndpointAuthMethod) -> &'static str {
         TokenEndpointAuthMethod::TlsClientAuth => "tls_client_auth",
         TokenEndpointAuthMethod::SelfSignedTlsClientAuth => "self_signed_tls_client_auth",
         TokenEndpointAuthMethod::None => "none",
+    }
+}
+
+/// Only the client-secret methods are implemented for calls to the IdP.
+pub(super) fn check_secret_auth_method(
+    method: TokenEndpointAuthMethod,
+    path: String,
+    errors: &mut ConfigErrors,
+) {
+    if !matches!(
+        method,
+        TokenEndpointAuthMethod::ClientSecretBasic | TokenEndpointAuthMethod::ClientSecretPost
+    ) {
+        errors.push(
+            path,
+            format!(
+                "unsupported value '{}': only client_secret_basic and \
+                 client_secret_post are implemented",
+                token_auth_name(method)
+            ),
+        );
     }
 }

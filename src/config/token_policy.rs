@@ -1,8 +1,8 @@
 //! Checks of the `openid-connect` fields for bearer tokens, introspection and claim policy.
 
 use super::errors::{join, ConfigErrors};
-use super::openid_connect::{AuthMethod, OpenIdConnectConfig, TokenEndpointAuthMethod};
-use super::plugin::{check_http_url, token_auth_name};
+use super::openid_connect::{AuthMethod, OpenIdConnectConfig};
+use super::plugin::{check_http_url, check_secret_auth_method};
 
 /// Longest header name accepted in `upstream_headers_names`.
 const MAX_HEADER_NAME: usize = 256;
@@ -37,19 +37,7 @@ pub(super) fn check(c: &OpenIdConnectConfig, path: &str, errors: &mut ConfigErro
         check_http_url(endpoint, at("introspection_endpoint"), errors);
     }
     if let Some(method) = c.introspection_endpoint_auth_method {
-        if !matches!(
-            method,
-            TokenEndpointAuthMethod::ClientSecretBasic | TokenEndpointAuthMethod::ClientSecretPost
-        ) {
-            errors.push(
-                at("introspection_endpoint_auth_method"),
-                format!(
-                    "unsupported value '{}': only client_secret_basic and \
-                     client_secret_post are implemented",
-                    token_auth_name(method)
-                ),
-            );
-        }
+        check_secret_auth_method(method, at("introspection_endpoint_auth_method"), errors);
     }
     if uses(AuthMethod::Introspection) {
         if c.client_id.first().is_none_or(String::is_empty) {

@@ -65,21 +65,7 @@ impl SigningKey {
                 .or_insert_with(|| self.kid.clone().into());
             object.entry("typ").or_insert_with(|| "JWT".into());
         }
-        let signing_input = format!(
-            "{}.{}",
-            URL_SAFE_NO_PAD.encode(header.to_string()),
-            URL_SAFE_NO_PAD.encode(claims.to_string())
-        );
-        let mut signature = vec![0u8; self.pair.public_modulus_len()];
-        self.pair
-            .sign(
-                &RSA_PKCS1_SHA256,
-                &SystemRandom::new(),
-                signing_input.as_bytes(),
-                &mut signature,
-            )
-            .expect("RS256 signing");
-        format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature))
+        self.sign_raw(&header.to_string(), &claims.to_string())
     }
 
     /// A compact JWS over exactly these header and payload JSON texts (duplicate keys and all).
