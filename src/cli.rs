@@ -20,6 +20,11 @@ pub struct Cli {
     #[arg(long = "proxy-listen")]
     pub proxy_listen: Vec<String>,
 
+    /// Status listener (`/status`, `/metrics`), Kong syntax or `off` (overrides
+    /// gateway.status_listen).
+    #[arg(long = "status-listen")]
+    pub status_listen: Option<String>,
+
     /// Check the configuration, print every problem (or "ok") and exit.
     #[arg(short = 't', long = "test")]
     pub test: bool,

@@ -52,9 +52,10 @@ impl Log for RedactingLogger {
     }
 }
 
-/// Installs the logger; `RUST_LOG` chooses levels (default `info`).
-pub fn init() {
-    let env = || env_logger::Env::default().default_filter_or("info");
+/// Installs the logger; `RUST_LOG` chooses levels, else `level` (`gateway.log_level`).
+pub fn init(level: log::LevelFilter) {
+    let default = level.as_str().to_ascii_lowercase();
+    let env = || env_logger::Env::default().default_filter_or(default.as_str());
     let requested = env_logger::Builder::from_env(env()).build().filter();
     let mut builder = env_logger::Builder::from_env(env());
     for name in CAPPED_CRATES {

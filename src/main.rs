@@ -7,7 +7,6 @@ use clap::Parser;
 use oidc_gateway::cli::Cli;
 
 fn main() -> ExitCode {
-    oidc_gateway::logging::init();
     let cli = Cli::parse();
     match oidc_gateway::server::run(cli) {
         Ok(code) => code,

@@ -19,6 +19,7 @@ use crate::snapshot::{Snapshot, SnapshotStore};
 /// Runs the gateway (never returns while serving), or only checks the config with `-t`.
 pub fn run(cli: Cli) -> Result<ExitCode, String> {
     let startup = server_config::load(&cli)?;
+    crate::logging::init(startup.log_level);
     let compiled = match load_declarative_file(&startup.declarative_config) {
         Ok(compiled) => compiled,
         Err(errors) => {
@@ -58,8 +59,14 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
 
     let health_checks = HealthChecks::new(Arc::clone(&store));
     let mut proxy = pingora_proxy::http_proxy_service(&server.configuration, Gateway::new(store));
-    for address in &startup.proxy_listen {
-        proxy.add_tcp(address);
+    for listener in &startup.proxy_listen {
+        if listener.ssl {
+            return Err(format!(
+                "{}: TLS listeners are not supported yet",
+                listener.address
+            ));
+        }
+        proxy.add_tcp(&listener.address);
     }
     server.add_service(proxy);
     server.add_service(background_service(
@@ -67,9 +74,11 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
         Refresher::new(registry),
     ));
     server.add_service(background_service("upstream health checks", health_checks));
-    log::info!(
-        "oidc-gateway listening on {}",
-        startup.proxy_listen.join(", ")
-    );
+    let addresses: Vec<&str> = startup
+        .proxy_listen
+        .iter()
+        .map(|listener| listener.address.as_str())
+        .collect();
+    log::info!("oidc-gateway listening on {}", addresses.join(", "));
     server.run_forever()
 }

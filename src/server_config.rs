@@ -1,7 +1,8 @@
 //! The server configuration file: Pingora's own keys plus a `gateway:` section.
 //!
-//! Pingora's `ServerConf` ignores keys it does not know, so both live in one file. Errors
-//! are reported with the file name and the YAML location only, never the file's content.
+//! Pingora's `ServerConf` ignores keys it does not know, so both live in one file.
+//! `GATEWAY_*` environment variables override the file (see `server_env.rs`), and flags
+//! override both. Errors name the file or variable and the key, never a value.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -10,15 +11,32 @@ use pingora::server::configuration::ServerConf;
 use serde::Deserialize;
 
 use crate::cli::Cli;
+use crate::listen::ListenSpec;
 use crate::plugin::settings::PluginSettings;
+use crate::server_env;
 
-/// The `gateway:` section.
+/// The `gateway:` section. Add a new key to `server_env::GATEWAY_KEYS` as well.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GatewaySection {
-    /// Proxy listen addresses, e.g. `0.0.0.0:8000`.
+    /// Proxy listeners in Kong's syntax, e.g. `0.0.0.0:8000` or `0.0.0.0:8443 ssl http2`.
     #[serde(default)]
     pub proxy_listen: Vec<String>,
+    /// Status listener (`/status`, `/status/ready`, `/metrics`); none when absent or `off`.
+    #[serde(default)]
+    pub status_listen: Option<String>,
+    /// Default TLS certificate files (PEM chains), paired in order with `ssl_cert_key`.
+    #[serde(default)]
+    pub ssl_cert: Vec<PathBuf>,
+    /// Private keys (PEM) of `ssl_cert`.
+    #[serde(default)]
+    pub ssl_cert_key: Vec<PathBuf>,
+    /// Error log level, Kong's names: debug, info, notice, warn, error, crit, alert, emerg.
+    #[serde(default)]
+    pub log_level: Option<String>,
+    /// Access log format: `json` (one object per line, the default) or `text`.
+    #[serde(default)]
+    pub log_format: Option<LogFormat>,
     /// Path of the Kong declarative config; relative to the folder of the file it is in.
     #[serde(default)]
     pub declarative_config: Option<PathBuf>,
@@ -33,18 +51,32 @@ pub struct GatewaySection {
     pub idp_connect_timeout_ms: Option<u64>,
 }
 
+/// Access log line format.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Json,
+    Text,
+}
+
 #[derive(Deserialize)]
 struct GatewayFile {
     #[serde(default)]
     gateway: GatewaySection,
 }
 
-/// Everything the process needs to start, after flags override the file.
+/// Everything the process needs to start, after the environment and flags are applied.
 pub struct StartupConfig {
     pub server: ServerConf,
-    pub proxy_listen: Vec<String>,
+    pub proxy_listen: Vec<ListenSpec>,
+    pub status_listen: Option<ListenSpec>,
+    /// Default certificate and key file pairs for `ssl` listeners.
+    pub default_certificates: Vec<(PathBuf, PathBuf)>,
     pub declarative_config: PathBuf,
     pub plugin_settings: PluginSettings,
+    pub log_level: log::LevelFilter,
+    pub log_format: LogFormat,
 }
 
 /// Longest background refresh interval accepted (a day).
@@ -53,11 +85,12 @@ const MAX_REFRESH_SECONDS: u64 = 24 * 3600;
 /// Default proxy listener, as Kong's.
 pub const DEFAULT_PROXY_LISTEN: &str = "0.0.0.0:8000";
 
-/// Reads `-c` (if given), applies the flags, and fills defaults.
+/// Reads `-c` (if given), applies `GATEWAY_*` variables and the flags, and fills defaults.
 pub fn load(cli: &Cli) -> Result<StartupConfig, String> {
+    let overrides = server_env::from_environment()?;
     let (server, section) = match &cli.conf {
-        Some(path) => read_file(path)?,
-        None => (default_server_conf()?, GatewaySection::default()),
+        Some(path) => read_file(path, &overrides)?,
+        None => read_text("defaults", DEFAULT_SERVER_CONF, &overrides)?,
     };
     let proxy_listen = if cli.proxy_listen.is_empty() {
         if section.proxy_listen.is_empty() {
@@ -67,6 +100,34 @@ pub fn load(cli: &Cli) -> Result<StartupConfig, String> {
         }
     } else {
         cli.proxy_listen.clone()
+    };
+    let proxy_listen =
+        ListenSpec::parse_all(&proxy_listen).map_err(|e| format!("gateway.proxy_listen{e}"))?;
+    let status_listen = match cli
+        .status_listen
+        .as_ref()
+        .or(section.status_listen.as_ref())
+    {
+        Some(entry) if entry.trim() != "off" => {
+            Some(ListenSpec::parse(entry).map_err(|e| format!("gateway.status_listen: {e}"))?)
+        }
+        _ => None,
+    };
+    if section.ssl_cert.len() != section.ssl_cert_key.len() {
+        return Err(
+            "gateway.ssl_cert and gateway.ssl_cert_key must list the same number of files"
+                .to_owned(),
+        );
+    }
+    let default_certificates: Vec<(PathBuf, PathBuf)> = section
+        .ssl_cert
+        .iter()
+        .cloned()
+        .zip(section.ssl_cert_key.iter().cloned())
+        .collect();
+    let log_level = match &section.log_level {
+        Some(level) => kong_log_level(level)?,
+        None => log::LevelFilter::Info,
     };
     let from_file = section.declarative_config.as_ref().map(|path| {
         let folder = cli
@@ -82,34 +143,83 @@ pub fn load(cli: &Cli) -> Result<StartupConfig, String> {
     Ok(StartupConfig {
         server,
         proxy_listen,
+        status_listen,
+        default_certificates,
         declarative_config,
         plugin_settings: plugin_settings(&section),
+        log_level,
+        log_format: section.log_format.unwrap_or_default(),
     })
 }
 
-fn read_file(path: &Path) -> Result<(ServerConf, GatewaySection), String> {
+/// Kong's `log_level` names mapped onto the levels this process logs at.
+fn kong_log_level(level: &str) -> Result<log::LevelFilter, String> {
+    Ok(match level {
+        "debug" => log::LevelFilter::Debug,
+        "info" | "notice" => log::LevelFilter::Info,
+        "warn" => log::LevelFilter::Warn,
+        "error" | "crit" | "alert" | "emerg" => log::LevelFilter::Error,
+        _ => {
+            return Err(
+                "gateway.log_level: expected one of debug, info, notice, warn, error, crit, alert, emerg"
+                    .to_owned(),
+            )
+        }
+    })
+}
+
+fn read_file(
+    path: &Path,
+    overrides: &server_env::Overrides,
+) -> Result<(ServerConf, GatewaySection), String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
-    let file: GatewayFile = serde_yaml::from_str(&text)
-        .map_err(|e| format!("{}: {}", path.display(), location_only(&e)))?;
-    let server = ServerConf::from_yaml(&text).map_err(|_| {
+    read_text(&path.display().to_string(), &text, overrides)
+}
+
+/// Parses the file's text (or the defaults) with the environment's overrides applied.
+fn read_text(
+    source: &str,
+    text: &str,
+    overrides: &server_env::Overrides,
+) -> Result<(ServerConf, GatewaySection), String> {
+    let mut document: serde_yaml::Value =
+        serde_yaml::from_str(text).map_err(|e| format!("{source}: {}", location_only(&e)))?;
+    if document.is_null() {
+        document = serde_yaml::Value::Mapping(Default::default());
+    }
+    overrides.apply(&mut document)?;
+    let file: GatewayFile = serde_path_to_error::deserialize(document.clone()).map_err(|e| {
+        let key = e.path().to_string();
         format!(
-            "{}: not a valid Pingora server configuration",
-            path.display()
+            "{}: {}",
+            overrides.origin(source, &key),
+            type_error_only(e.inner())
         )
     })?;
+    let merged = serde_yaml::to_string(&document)
+        .map_err(|_| format!("{source}: cannot apply the GATEWAY_* variables"))?;
+    let server = ServerConf::from_yaml(&merged)
+        .map_err(|_| format!("{source}: not a valid Pingora server configuration"))?;
     Ok((server, file.gateway))
+}
+
+/// A deserialisation error reduced to what was expected; serde's message can quote values.
+fn type_error_only(error: &serde_yaml::Error) -> String {
+    let message = error.to_string();
+    if message.starts_with("unknown field") {
+        "unknown key".to_owned()
+    } else if message.contains("unknown variant") {
+        "unsupported value".to_owned()
+    } else {
+        "wrong type of value".to_owned()
+    }
 }
 
 /// Pingora's defaults, except the shutdown grace period: Pingora waits 300 s after SIGTERM;
 /// without a server file we wait 1 s (a server file sets its own, see conf/gateway.yaml).
 const DEFAULT_SERVER_CONF: &str =
     "---\nversion: 1\ngrace_period_seconds: 1\ngraceful_shutdown_timeout_seconds: 5\n";
-
-fn default_server_conf() -> Result<ServerConf, String> {
-    ServerConf::from_yaml(DEFAULT_SERVER_CONF)
-        .map_err(|_| "default server configuration rejected".to_owned())
-}
 
 /// A YAML error without any quoted content.
 fn location_only(error: &serde_yaml::Error) -> String {

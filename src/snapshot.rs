@@ -1,6 +1,8 @@
 //! One immutable configuration as requests see it, and the store that swaps it atomically.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
+use std::time::SystemTime;
 
 use crate::config::compiled::CompiledConfig;
 use crate::plugin::openid_connect::OpenIdConnectPlugin;
@@ -11,6 +13,8 @@ pub struct Snapshot {
     pub config: CompiledConfig,
     /// The effective `openid-connect` runtime of each route, by route index.
     pub openid_connect: Vec<Option<Arc<OpenIdConnectPlugin>>>,
+    /// When this snapshot was built (for `/status`).
+    pub loaded_at: SystemTime,
 }
 
 impl Snapshot {
@@ -29,20 +33,40 @@ impl Snapshot {
         Self {
             config,
             openid_connect,
+            loaded_at: SystemTime::now(),
         }
     }
+}
+
+/// How many configuration reloads were applied and how many were rejected.
+#[derive(Debug, Default)]
+pub struct ReloadCounts {
+    pub succeeded: AtomicU64,
+    pub failed: AtomicU64,
 }
 
 /// The current snapshot; each request pins one for its whole life.
 pub struct SnapshotStore {
     current: RwLock<Arc<Snapshot>>,
+    reloads: ReloadCounts,
 }
 
 impl SnapshotStore {
     pub fn new(snapshot: Snapshot) -> Self {
         Self {
             current: RwLock::new(Arc::new(snapshot)),
+            reloads: ReloadCounts::default(),
         }
+    }
+
+    /// Reload outcomes so far (a successful reload is counted by `replace`).
+    pub fn reloads(&self) -> &ReloadCounts {
+        &self.reloads
+    }
+
+    /// Counts a reload whose new configuration was rejected.
+    pub fn record_rejected_reload(&self) {
+        self.reloads.failed.fetch_add(1, Ordering::Relaxed);
     }
 
     pub fn current(&self) -> Arc<Snapshot> {
@@ -52,8 +76,10 @@ impl SnapshotStore {
         }
     }
 
-    /// Makes `snapshot` current; its upstreams take over the target health of the old one.
+    /// Makes `snapshot` current (a successful reload); its upstreams take over the target
+    /// health of the old one.
     pub fn replace(&self, snapshot: Snapshot) {
+        self.reloads.succeeded.fetch_add(1, Ordering::Relaxed);
         crate::balancer::carry_over_health(
             &self.current().config.upstreams,
             &snapshot.config.upstreams,

@@ -152,6 +152,7 @@ pub fn compile_document(root: Value) -> Result<CompiledConfig, ConfigErrors> {
         services: compiled_services,
         consumers,
         upstreams,
+        source_hash: String::new(),
     })
 }
 

@@ -22,6 +22,9 @@ pub struct CompiledConfig {
     pub consumers: Consumers,
     /// Kong upstreams, in document order; `ServiceTarget::Upstream` indexes into this.
     pub upstreams: Vec<Arc<Balancer>>,
+    /// Hex SHA-256 (first 32 digits, the length of Kong's hash) of the source text;
+    /// empty when compiled from a parsed document.
+    pub source_hash: String,
 }
 
 /// Where a service sends its requests.

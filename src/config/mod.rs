@@ -42,5 +42,16 @@ pub fn compile_declarative_str(yaml: &str) -> Result<CompiledConfig, ConfigError
     // YAML merge keys (`<<: *defaults`) are common in hand-written Kong files.
     root.apply_merge()
         .map_err(|e| ConfigError::new("document", errors::yaml_syntax_error(&e)))?;
-    compile::compile_document(root)
+    let mut compiled = compile::compile_document(root)?;
+    compiled.source_hash = source_hash(yaml);
+    Ok(compiled)
+}
+
+/// Kong-style configuration hash: 32 hex digits (here of a SHA-256) of the source text.
+fn source_hash(text: &str) -> String {
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, text.as_bytes());
+    digest.as_ref()[..16]
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }
