@@ -101,11 +101,6 @@ impl Gateway {
         self.extra_ports[i]
     }
 
-    /// The folder the config and log are in (removed on drop).
-    pub fn dir(&self) -> &std::path::Path {
-        &self.dir
-    }
-
     /// `http://127.0.0.1:PORT{path}`
     pub fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
