@@ -11,6 +11,7 @@ pub mod logging;
 pub mod oidc;
 pub mod plugin;
 pub mod proxy;
+pub mod proxy_listeners;
 pub mod request_id;
 pub mod request_routing;
 pub mod respond;
@@ -19,6 +20,7 @@ pub mod server;
 pub mod server_config;
 pub mod server_env;
 pub mod snapshot;
+pub mod tls;
 pub mod upstream_request;
 pub mod upstream_target;
 

@@ -15,9 +15,10 @@ use crate::balancer::{Balancer, HashInput, PassiveOutcome, Pick};
 use crate::config::compiled::{CompiledRoute, CompiledService, ServiceTarget};
 use crate::plugin::openid_connect::{Authenticated, OpenIdConnectPlugin};
 use crate::request_id::new_request_id;
-use crate::request_routing::route_request;
+use crate::request_routing::{request_host, route_request};
 use crate::respond::ErrorResponse;
 use crate::snapshot::{Snapshot, SnapshotStore};
+use crate::tls::Downstream;
 use crate::upstream_request::{forwarded_for, upstream_path};
 use crate::upstream_target::{choose, passive_outcome, tls_server_name, NO_HEALTHY_TARGET};
 
@@ -124,7 +125,8 @@ impl ProxyHttp for Gateway {
         session: &mut Session,
         ctx: &mut RequestContext,
     ) -> Result<bool> {
-        let routed = route_request(&ctx.snapshot.config, session.req_header());
+        let downstream = Downstream::of(session);
+        let routed = route_request(&ctx.snapshot.config, session.req_header(), downstream);
         let routed = match routed {
             Ok(routed) => routed,
             Err(response) => return answer(session, ctx, response).await,
@@ -174,11 +176,7 @@ impl ProxyHttp for Gateway {
             query: request.uri.query(),
         };
         let destination = choose(service, &ctx.snapshot.config.upstreams, &input, &ctx.tried)?;
-        let client_host = request
-            .headers
-            .get(http::header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .filter(|_| route.preserve_host);
+        let client_host = request_host(request).filter(|_| route.preserve_host);
         let tls = service.protocol == "https";
         let sni = match (tls, client_host) {
             (false, _) => String::new(),
@@ -225,12 +223,7 @@ impl ProxyHttp for Gateway {
         let uri = http::Uri::try_from(path).map_err(|_| Error::new(ErrorType::InternalError))?;
         upstream.set_uri(uri);
 
-        let original_host = session
-            .req_header()
-            .headers
-            .get(http::header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .map(str::to_owned);
+        let original_host = request_host(session.req_header()).map(str::to_owned);
         if let Some(host) = &ctx.upstream_host {
             upstream.insert_header(http::header::HOST, host.as_str())?;
         }
@@ -250,7 +243,7 @@ impl ProxyHttp for Gateway {
             )?;
             upstream.insert_header("x-real-ip", client)?;
         }
-        upstream.insert_header("x-forwarded-proto", "http")?;
+        upstream.insert_header("x-forwarded-proto", Downstream::of(session).scheme())?;
         if let Some(host) = original_host {
             upstream.insert_header("x-forwarded-host", host)?;
         }

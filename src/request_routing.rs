@@ -8,6 +8,7 @@ use pingora::http::RequestHeader;
 use crate::config::compiled::CompiledConfig;
 use crate::respond::ErrorResponse;
 use crate::router::{normalize_path, protocol_check, ProtocolRedirect, Request};
+use crate::tls::Downstream;
 
 /// Longest path and query accepted (nginx's default under Kong answers 414 beyond 8 KiB);
 /// also keeps every joined upstream path far below what `http::Uri` accepts.
@@ -25,21 +26,28 @@ pub struct Routed {
     pub refusal: Option<ErrorResponse>,
 }
 
-/// Routes a plain-http request; `Err` is the answer (400 for a malformed path, 404).
+/// The host a request is for: its Host header, else (HTTP/2) its `:authority`, port included.
+pub fn request_host(request: &RequestHeader) -> Option<&str> {
+    request
+        .headers
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| request.uri.authority().map(|a| a.as_str()))
+}
+
+/// Routes a request that came on `downstream` (its SNI feeds `snis`, its scheme the
+/// `protocols` check); `Err` is the answer (400 for a malformed path, 404).
 pub fn route_request(
     config: &CompiledConfig,
     request: &RequestHeader,
+    downstream: Downstream<'_>,
 ) -> Result<Routed, ErrorResponse> {
     let target_len = request.uri.path_and_query().map_or(0, |p| p.as_str().len());
     if target_len > MAX_REQUEST_TARGET {
         return Err(ErrorResponse::for_status(414));
     }
     let path = normalize_path(request.uri.path()).map_err(|_| ErrorResponse::bad_request())?;
-    let host = request
-        .headers
-        .get(http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .or_else(|| request.uri.host());
+    let host = request_host(request);
     let found = config
         .router
         .route(&Request {
@@ -47,16 +55,18 @@ pub fn route_request(
             host,
             path: &path,
             headers: Some(&request.headers),
-            sni: None,
+            sni: downstream.server_name,
         })
         .ok_or_else(ErrorResponse::no_route)?;
     let refusal = config.routes.get(found.route).and_then(|route| {
         let target = request.uri.path_and_query().map_or("/", |p| p.as_str());
         let code = route.https_redirect_status_code;
-        protocol_check(route.protocols, code, "http", host, target).map(|redirect| match redirect {
-            ProtocolRedirect::UpgradeRequired => ErrorResponse::upgrade_required(),
-            ProtocolRedirect::Redirect { status, location } => {
-                ErrorResponse::redirect(status, location)
+        protocol_check(route.protocols, code, downstream.scheme(), host, target).map(|redirect| {
+            match redirect {
+                ProtocolRedirect::UpgradeRequired => ErrorResponse::upgrade_required(),
+                ProtocolRedirect::Redirect { status, location } => {
+                    ErrorResponse::redirect(status, location)
+                }
             }
         })
     });

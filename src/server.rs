@@ -1,4 +1,4 @@
-//! Builds and runs the Pingora server: config check, proxy service, background refresher.
+//! Builds and runs the Pingora server: config check, proxy services, background refresher.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -12,9 +12,10 @@ use crate::cli::Cli;
 use crate::config::load_declarative_file;
 use crate::health_checks::HealthChecks;
 use crate::plugin::registry::PluginRegistry;
-use crate::proxy::Gateway;
+use crate::proxy_listeners::proxy_services;
 use crate::server_config;
 use crate::snapshot::{Snapshot, SnapshotStore};
+use crate::tls::load_default_certificate;
 
 /// Runs the gateway (never returns while serving), or only checks the config with `-t`.
 pub fn run(cli: Cli) -> Result<ExitCode, String> {
@@ -36,6 +37,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
             ));
         }
     };
+    let default_certificate = load_default_certificate(&startup.default_certificates)?;
     if cli.test {
         println!("ok");
         return Ok(ExitCode::SUCCESS);
@@ -58,17 +60,15 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
     server.bootstrap();
 
     let health_checks = HealthChecks::new(Arc::clone(&store));
-    let mut proxy = pingora_proxy::http_proxy_service(&server.configuration, Gateway::new(store));
-    for listener in &startup.proxy_listen {
-        if listener.ssl {
-            return Err(format!(
-                "{}: TLS listeners are not supported yet",
-                listener.address
-            ));
-        }
-        proxy.add_tcp(&listener.address);
+    let proxies = proxy_services(
+        &server.configuration,
+        &startup.proxy_listen,
+        &store,
+        default_certificate,
+    )?;
+    for proxy in proxies {
+        server.add_service(proxy);
     }
-    server.add_service(proxy);
     server.add_service(background_service(
         "oidc refresher",
         Refresher::new(registry),

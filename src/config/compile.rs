@@ -12,6 +12,7 @@ use serde_yaml::Value;
 
 use super::attach::{attach_plugins, find_service, Scope};
 use super::ca_certificates::CaCertificates;
+use super::certificates::compile_certificates;
 use super::compiled::{
     CompiledConfig, CompiledRoute, CompiledService, Consumers, PluginRef, ServiceTarget,
 };
@@ -74,6 +75,7 @@ pub fn compile_document(root: Value) -> Result<CompiledConfig, ConfigErrors> {
 
     let consumers = compile_consumers(&doc, &mut errors);
     let ca_certificates = CaCertificates::compile(&doc.ca_certificates, &mut errors);
+    let certificates = compile_certificates(&doc.certificates, &doc.snis, &mut errors);
     let plugins = attach_plugins(&doc, &services, &routes, &mut errors);
     let (upstreams, upstream_by_name) = compile_upstreams(&doc, &mut errors);
 
@@ -152,6 +154,7 @@ pub fn compile_document(root: Value) -> Result<CompiledConfig, ConfigErrors> {
         services: compiled_services,
         consumers,
         upstreams,
+        certificates,
         source_hash: String::new(),
     })
 }

@@ -10,6 +10,7 @@ use pingora::protocols::tls::CaType;
 use crate::balancer::Balancer;
 use crate::config::openid_connect::{ConsumerBy, OpenIdConnectConfig};
 use crate::router::{Protocols, Router};
+use crate::tls::sni_certificates::SniCertificates;
 use crate::upstream_request::PathHandling;
 
 /// Everything compiled from one declarative file.
@@ -22,6 +23,8 @@ pub struct CompiledConfig {
     pub consumers: Consumers,
     /// Kong upstreams, in document order; `ServiceTarget::Upstream` indexes into this.
     pub upstreams: Vec<Arc<Balancer>>,
+    /// Server certificates of TLS listeners by SNI (`certificates` and `snis`).
+    pub certificates: SniCertificates,
     /// Hex SHA-256 (first 32 digits, the length of Kong's hash) of the source text;
     /// empty when compiled from a parsed document.
     pub source_hash: String,

@@ -7,6 +7,8 @@ use std::path::Path;
 
 mod attach;
 mod ca_certificates;
+pub mod certificate_model;
+mod certificates;
 pub mod compile;
 pub mod compiled;
 mod entities;

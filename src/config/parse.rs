@@ -6,6 +6,7 @@
 
 use serde_yaml::{Mapping, Value};
 
+use super::certificate_model::{CertificateDef, SniDef};
 use super::errors::{deserialize_at, join, ConfigErrors};
 use super::model::{CaCertificateDef, ConsumerDef, PluginDef, RouteDef, ServiceDef};
 use super::upstream_model::{TargetDef, UpstreamDef};
@@ -23,6 +24,8 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "upstreams",
     "targets",
     "ca_certificates",
+    "certificates",
+    "snis",
 ];
 
 /// One entity with the path it was found at.
@@ -62,6 +65,15 @@ pub enum TargetOwner {
     TopLevel,
 }
 
+/// Who an SNI was declared under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SniOwner {
+    /// Nested under `certificates[i]` (index into `Document::certificates`).
+    Certificate(usize),
+    /// Top-level `snis[]`: the `certificate` field says which.
+    TopLevel,
+}
+
 /// Every entity of the document, flattened.
 #[derive(Default)]
 pub struct Document {
@@ -72,6 +84,8 @@ pub struct Document {
     pub upstreams: Vec<Entry<UpstreamDef>>,
     pub targets: Vec<(Entry<TargetDef>, TargetOwner)>,
     pub ca_certificates: Vec<Entry<CaCertificateDef>>,
+    pub certificates: Vec<Entry<CertificateDef>>,
+    pub snis: Vec<(Entry<SniDef>, SniOwner)>,
 }
 
 /// Reads the document's top level and every entity in it.
@@ -163,7 +177,42 @@ pub fn parse_document(root: Value, errors: &mut ConfigErrors) -> Document {
         let certificate = entry(value, format!("ca_certificates[{i}]"), errors);
         doc.ca_certificates.push(certificate);
     }
+    parse_certificates(&mut doc, &mut top, errors);
     doc
+}
+
+/// `certificates[]` with their nested `snis`, then the top-level `snis[]`.
+fn parse_certificates(doc: &mut Document, top: &mut Mapping, errors: &mut ConfigErrors) {
+    for (i, mut value) in take_list(top, "certificates", "", errors)
+        .into_iter()
+        .enumerate()
+    {
+        let path = format!("certificates[{i}]");
+        let snis = take_nested(&mut value, "snis", &path, errors);
+        let owner = SniOwner::Certificate(doc.certificates.len());
+        doc.certificates.push(entry(value, path.clone(), errors));
+        for (j, sni) in snis.into_iter().enumerate() {
+            let sni_path = format!("{path}.snis[{j}]");
+            let (sni, bare) = match sni {
+                // Kong's shorthand: a list of names.
+                Value::String(name) => {
+                    let mut map = Mapping::new();
+                    map.insert(Value::from("name"), Value::String(name));
+                    (Value::Mapping(map), true)
+                }
+                other => (other, false),
+            };
+            let mut sni: Entry<SniDef> = entry(sni, sni_path, errors);
+            if let Some(def) = sni.def.as_mut() {
+                def.bare = bare;
+            }
+            doc.snis.push((sni, owner));
+        }
+    }
+    for (i, value) in take_list(top, "snis", "", errors).into_iter().enumerate() {
+        let sni = entry(value, format!("snis[{i}]"), errors);
+        doc.snis.push((sni, SniOwner::TopLevel));
+    }
 }
 
 fn check_format_version(version: Option<&Value>, errors: &mut ConfigErrors) {

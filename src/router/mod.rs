@@ -3,8 +3,8 @@
 //!
 //! A route matches when every field it sets matches (fields AND, values within a field
 //! OR): `methods` exactly, `hosts` exactly or with one leading/trailing `*` (a pattern
-//! with a port compares the port too), `headers` (see `headers.rs`), `snis` (the request
-//! SNI is `None` until TLS termination lands), and `paths` as prefixes or as `~` regexes
+//! with a port compares the port too), `headers` (see `headers.rs`), `snis` (the client's
+//! TLS server name; `None` on plain http), and `paths` as prefixes or as `~` regexes
 //! anchored at the start of the path. `protocols` is not a router filter: see
 //! [`protocol_check`].
 //!
@@ -66,7 +66,7 @@ pub struct RouteSpec {
 #[derive(Debug, Clone, Copy)]
 pub struct Request<'a> {
     pub method: &'a str,
-    /// The Host header (or the URI's host), port included if sent.
+    /// The Host header (or, in HTTP/2, the `:authority`), port included if sent.
     pub host: Option<&'a str>,
     /// The normalised path (see [`normalize_path`]).
     pub path: &'a str,

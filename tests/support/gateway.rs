@@ -10,6 +10,8 @@ const READY_TIMEOUT: Duration = Duration::from_secs(20);
 
 pub struct Gateway {
     port: u16,
+    /// Ports of the listeners added by `start_with_listeners`, in the order given.
+    extra_ports: Vec<u16>,
     dir: PathBuf,
     child: ChildGuard,
 }
@@ -22,6 +24,12 @@ impl Gateway {
 
     /// As `start`, with extra environment variables (e.g. `OIDC_GATEWAY_JWKS_REFRESH_SECS`).
     pub fn start_with_env(kong_yaml: &str, env: &[(&str, &str)]) -> Gateway {
+        Gateway::start_with_listeners(kong_yaml, &[], env)
+    }
+
+    /// As `start_with_env`, plus one proxy listener per entry of `flags` (Kong's listener
+    /// flags, e.g. `"ssl http2"`), each on its own free port: see `extra_port`.
+    pub fn start_with_listeners(kong_yaml: &str, flags: &[&str], env: &[(&str, &str)]) -> Gateway {
         let dir = super::temp_dir("gateway");
         let config = dir.join("kong.yaml");
         std::fs::write(&config, kong_yaml).expect("write kong.yaml");
@@ -29,6 +37,7 @@ impl Gateway {
         let mut last_error = String::new();
         for _ in 0..3 {
             let port = super::ports::free_port();
+            let extra_ports: Vec<u16> = flags.iter().map(|_| super::ports::free_port()).collect();
             let log = std::fs::File::create(&log_path).expect("create gateway log");
             let log2 = log.try_clone().expect("clone gateway log handle");
             let mut cmd = Command::new(env!("CARGO_BIN_EXE_oidc-gateway"));
@@ -36,6 +45,12 @@ impl Gateway {
                 .arg(&config)
                 .arg("--proxy-listen")
                 .arg(format!("127.0.0.1:{port}"))
+                .args(flags.iter().zip(&extra_ports).flat_map(|(flags, port)| {
+                    [
+                        "--proxy-listen".to_owned(),
+                        format!("127.0.0.1:{port} {flags}"),
+                    ]
+                }))
                 .env("RUST_LOG", "debug")
                 .current_dir(&dir)
                 .stdin(Stdio::null())
@@ -45,8 +60,20 @@ impl Gateway {
                 cmd.env(k, v);
             }
             let mut child = ChildGuard::spawn("oidc-gateway", &mut cmd);
-            match super::ports::wait_accepting(port, READY_TIMEOUT, || child.is_running()) {
-                Ok(()) => return Gateway { port, dir, child },
+            let ready = std::iter::once(port)
+                .chain(extra_ports.iter().copied())
+                .try_for_each(|p| {
+                    super::ports::wait_accepting(p, READY_TIMEOUT, || child.is_running())
+                });
+            match ready {
+                Ok(()) => {
+                    return Gateway {
+                        port,
+                        extra_ports,
+                        dir,
+                        child,
+                    }
+                }
                 Err(e) => {
                     child.kill();
                     let logs = std::fs::read_to_string(&log_path).unwrap_or_default();
@@ -67,6 +94,11 @@ impl Gateway {
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port of the `i`th listener given to `start_with_listeners`.
+    pub fn extra_port(&self, i: usize) -> u16 {
+        self.extra_ports[i]
     }
 
     /// `http://127.0.0.1:PORT{path}`

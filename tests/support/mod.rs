@@ -12,6 +12,7 @@ pub mod idp;
 pub mod jwt;
 pub mod kong;
 pub mod logscan;
+pub mod pki;
 pub mod ports;
 pub mod process;
 pub mod stack;
