@@ -25,7 +25,8 @@ pub struct GatewaySection {
     /// Status listener (`/status`, `/status/ready`, `/metrics`); none when absent or `off`.
     #[serde(default)]
     pub status_listen: Option<String>,
-    /// Default TLS certificate files (PEM chains), paired in order with `ssl_cert_key`.
+    /// Default TLS certificate files (PEM chains), paired in order with `ssl_cert_key`;
+    /// relative paths are taken from this file's folder.
     #[serde(default)]
     pub ssl_cert: Vec<PathBuf>,
     /// Private keys (PEM) of `ssl_cert`.
@@ -119,24 +120,26 @@ pub fn load(cli: &Cli) -> Result<StartupConfig, String> {
                 .to_owned(),
         );
     }
+    // Relative paths in the server file are taken from that file's folder.
+    let folder = cli
+        .conf
+        .as_deref()
+        .and_then(Path::parent)
+        .unwrap_or(Path::new(""));
     let default_certificates: Vec<(PathBuf, PathBuf)> = section
         .ssl_cert
         .iter()
-        .cloned()
-        .zip(section.ssl_cert_key.iter().cloned())
+        .map(|cert| folder.join(cert))
+        .zip(section.ssl_cert_key.iter().map(|key| folder.join(key)))
         .collect();
     let log_level = match &section.log_level {
         Some(level) => kong_log_level(level)?,
         None => log::LevelFilter::Info,
     };
-    let from_file = section.declarative_config.as_ref().map(|path| {
-        let folder = cli
-            .conf
-            .as_deref()
-            .and_then(Path::parent)
-            .unwrap_or(Path::new(""));
-        folder.join(path)
-    });
+    let from_file = section
+        .declarative_config
+        .as_ref()
+        .map(|path| folder.join(path));
     let declarative_config = cli.declarative_config.clone().or(from_file).ok_or(
         "no declarative config: pass --declarative-config FILE or set gateway.declarative_config",
     )?;
