@@ -124,6 +124,9 @@ impl ProxyHttp for Gateway {
         session: &mut Session,
         ctx: &mut RequestContext,
     ) -> Result<bool> {
+        if crate::drain::draining() {
+            session.set_keepalive(None);
+        }
         let routed = route_request(&ctx.snapshot.config, session.req_header());
         let routed = match routed {
             Ok(routed) => routed,

@@ -1,4 +1,5 @@
-//! Builds and runs the Pingora server: config check, proxy service, background refresher.
+//! Builds and runs the Pingora server: config check, proxy service, background refresher,
+//! signal handling (SIGHUP reload, SIGQUIT draining).
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -13,7 +14,9 @@ use crate::config::load_declarative_file;
 use crate::health_checks::HealthChecks;
 use crate::plugin::registry::PluginRegistry;
 use crate::proxy::Gateway;
+use crate::reload::Reloader;
 use crate::server_config;
+use crate::signals::{SignalListeners, SignalService};
 use crate::snapshot::{Snapshot, SnapshotStore};
 
 /// Runs the gateway (never returns while serving), or only checks the config with `-t`.
@@ -40,13 +43,24 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
         println!("ok");
         return Ok(ExitCode::SUCCESS);
     }
+    // Before anything serves: SIGHUP's default action would end the process.
+    let signals = SignalListeners::install()?;
 
     let registry = Arc::new(
         PluginRegistry::new(startup.plugin_settings.clone())
             .map_err(|e| format!("cannot build the IdP client: {e}"))?,
     );
     let store = Arc::new(SnapshotStore::new(Snapshot::build(compiled, &registry)));
+    // Absolute: a daemon changes its working directory to `/`.
+    let declarative_path = std::path::absolute(&startup.declarative_config)
+        .map_err(|e| format!("{}: {e}", startup.declarative_config.display()))?;
+    let reloader = Reloader::new(declarative_path, Arc::clone(&store), Arc::clone(&registry));
 
+    if startup.server.daemon_wait_for_ready {
+        // Pingora would wait for a readiness signal sent from a bootstrap that, here, runs
+        // before the fork (the sockets are taken first), so the parent would wait in vain.
+        return Err("daemon_wait_for_ready is not supported: leave it false".to_owned());
+    }
     let opt = Opt {
         upgrade: cli.upgrade,
         daemon: cli.daemon,
@@ -74,6 +88,10 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
         Refresher::new(registry),
     ));
     server.add_service(background_service("upstream health checks", health_checks));
+    server.add_service(background_service(
+        "signals",
+        SignalService::new(signals, reloader),
+    ));
     let addresses: Vec<&str> = startup
         .proxy_listen
         .iter()
