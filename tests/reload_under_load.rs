@@ -1,0 +1,178 @@
+//! SIGHUP reload with the real binary: ten reloads under wrk load lose no request and each
+//! new config is served; a bad file in between is rejected with every error and its path while
+//! the old config keeps serving; a reload keeps the openid-connect token cache (real IdP).
+
+mod support;
+
+use std::process::Command;
+use std::time::Duration;
+
+use support::echo_process::EchoProcess;
+use support::http;
+use support::stack::{echoed, upstream_token};
+use support::wrk::Wrk;
+use support::{Gateway, Stack, StackOptions, KONG_ID, KONG_SECRET};
+
+const WAIT: Duration = Duration::from_secs(5);
+
+fn hangup(pid: u32) {
+    let status = Command::new("kill")
+        .arg("-HUP")
+        .arg(pid.to_string())
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill -HUP {pid} failed");
+}
+
+/// Route `/` to the echo server under `/gen-N`, so the upstream path tells the generation.
+fn generation(upstream_port: u16, gen: u32) -> String {
+    format!(
+        r#"_format_version: "3.0"
+services:
+- name: echo
+  url: http://127.0.0.1:{upstream_port}/gen-{gen}
+  routes:
+  - name: all
+    paths: ["/"]
+"#
+    )
+}
+
+/// Two errors: a number for a URL and a path without its leading `/`.
+const BAD: &str = r#"_format_version: "3.0"
+services:
+- name: echo
+  url: 42
+  routes:
+  - name: all
+    paths: ["all"]
+"#;
+
+fn served_generation(gateway: &Gateway) -> String {
+    let resp = http::get(&gateway.url("/probe"), &[]);
+    assert_eq!(resp.status, 200, "probe: {}", resp.text());
+    resp.json()["path"].as_str().unwrap_or_default().to_owned()
+}
+
+fn wait_for_generation(gateway: &Gateway, gen: u32) {
+    let wanted = format!("/gen-{gen}/probe");
+    let mut last = String::new();
+    let seen = support::poll(WAIT, Duration::from_millis(20), || {
+        last = served_generation(gateway);
+        (last == wanted).then_some(())
+    });
+    assert!(
+        seen.is_some(),
+        "after reload {gen}: upstream saw {last}, wanted {wanted}"
+    );
+}
+
+fn count(logs: &str, needle: &str) -> usize {
+    logs.matches(needle).count()
+}
+
+#[test]
+fn ten_reloads_under_wrk_load_lose_nothing_and_a_bad_file_is_rejected() {
+    let upstream = EchoProcess::start("reload-upstream");
+    let mut gateway =
+        Gateway::start_with_env(&generation(upstream.port(), 0), &[("RUST_LOG", "info")]);
+    wait_for_generation(&gateway, 0);
+    let file = gateway.declarative_config();
+    let dir = file.parent().expect("config folder").to_owned();
+
+    let mut wrk = Wrk::start(&dir, &gateway.url("/load"), 2, 16, 12);
+    std::thread::sleep(Duration::from_millis(500));
+    for gen in 1..=10 {
+        if gen == 5 {
+            std::fs::write(&file, BAD).expect("write bad config");
+            hangup(gateway.pid());
+            let rejected = support::poll(WAIT, Duration::from_millis(20), || {
+                gateway
+                    .logs()
+                    .contains("configuration reload rejected: 2 error(s)")
+                    .then_some(())
+            });
+            assert!(
+                rejected.is_some(),
+                "no rejection logged:\n{}",
+                gateway.logs()
+            );
+            let logs = gateway.logs();
+            for error in [
+                "configuration reload rejected: services[0].url: invalid type",
+                "configuration reload rejected: services[0].routes[0].paths[0]: invalid value",
+            ] {
+                assert!(logs.contains(error), "missing {error:?} in:\n{logs}");
+            }
+            assert_eq!(served_generation(&gateway), "/gen-4/probe");
+        }
+        std::fs::write(&file, generation(upstream.port(), gen)).expect("write config");
+        hangup(gateway.pid());
+        wait_for_generation(&gateway, gen);
+    }
+    assert!(
+        wrk.is_running(),
+        "the reloads outlasted the load: raise wrk's duration"
+    );
+    let summary = wrk.finish(Duration::from_secs(30));
+    assert!(gateway.is_running(), "the gateway died");
+    assert!(
+        summary.requests > 200,
+        "too little load: {}",
+        summary.output
+    );
+    assert_eq!(summary.non_2xx, 0, "non-2xx answers:\n{}", summary.output);
+    assert_eq!(
+        summary.socket_errors, 0,
+        "socket errors:\n{}",
+        summary.output
+    );
+    let logs = gateway.logs();
+    assert_eq!(count(&logs, "configuration reloaded (hash "), 10, "{logs}");
+    assert_eq!(count(&logs, "configuration reload rejected: 2 error(s)"), 1);
+    eprintln!(
+        "10 reloads + 1 rejected under load: {} requests, 0 errors",
+        summary.requests
+    );
+}
+
+#[test]
+fn a_reload_keeps_the_token_cache_and_the_key_sets() {
+    let mut s = Stack::start(StackOptions::default());
+    let first = s.get_as("/oidc-route/get", KONG_ID, KONG_SECRET);
+    let token = upstream_token(&echoed(&first));
+    s.must_not_log(&token);
+    std::thread::sleep(Duration::from_millis(300));
+    let before = s.idp.stats();
+    assert_eq!(before.for_client(KONG_ID), 1, "{before:?}");
+
+    // Same plugin configs, another document (new hash): a real reload.
+    let file = s.gateway.declarative_config();
+    let mut yaml = std::fs::read_to_string(&file).expect("read config");
+    yaml.push_str("# reloaded\n");
+    std::fs::write(&file, yaml).expect("write config");
+    hangup(s.gateway.pid());
+    let reloaded = support::poll(WAIT, Duration::from_millis(20), || {
+        s.gateway
+            .logs()
+            .contains("configuration reloaded (hash ")
+            .then_some(())
+    });
+    assert!(
+        reloaded.is_some(),
+        "no reload logged:\n{}",
+        s.gateway.logs()
+    );
+
+    let second = s.get_as("/oidc-route/get", KONG_ID, KONG_SECRET);
+    assert_eq!(upstream_token(&echoed(&second)), token, "token not reused");
+    let after = s.idp.stats();
+    assert_eq!(
+        after.for_client(KONG_ID),
+        1,
+        "a second token request: {after:?}"
+    );
+    assert_eq!(after.jwks_requests, before.jwks_requests, "{after:?}");
+    assert_eq!(after.discovery_requests, before.discovery_requests);
+    s.assert_logs_clean();
+}
