@@ -3,7 +3,8 @@
 #
 # Usage: oidc-gateway-upgrade.sh -c SERVER_CONF [-b BINARY] [-w SECONDS] [--only-if FILE]
 #   -c SERVER_CONF  the server file the running gateway was started with (pid_file, upgrade_sock,
-#                   grace_period_seconds, graceful_shutdown_timeout_seconds are read from it)
+#                   grace_period_seconds, graceful_shutdown_timeout_seconds are read from it;
+#                   GATEWAY_PID_FILE etc. in the environment win, as for the gateway)
 #   -b BINARY       the new binary (default: oidc-gateway on PATH)
 #   -w SECONDS      longest wait for the old process to exit (default: 5 + grace period +
 #                   graceful shutdown timeout + 10, from the server file)
@@ -30,7 +31,7 @@ while (($#)); do
     -b) binary="${2:-}"; shift 2 ;;
     -w) wait_old="${2:-}"; shift 2 ;;
     --only-if) only_if="${2:-}"; shift 2 ;;
-    -h | --help) sed -n '3,12p' "$0"; exit 0 ;;
+    -h | --help) sed -n '4,13p' "$0"; exit 0 ;;
     *) fail "unknown argument '$1' (see --help)" ;;
   esac
 done
@@ -48,12 +49,13 @@ binary="${binary:-$(command -v oidc-gateway || true)}"
 conf_value() {
   sed -n -E "s/^$1:[[:space:]]*['\"]?([^'\"#]*[^'\"#[:space:]])['\"]?[[:space:]]*(#.*)?$/\1/p" "$conf" | tail -n 1
 }
-pid_file="$(conf_value pid_file)"
+# As the gateway reads them: a GATEWAY_<KEY> variable wins over the file, else Pingora's default.
+pid_file="${GATEWAY_PID_FILE:-$(conf_value pid_file)}"
 pid_file="${pid_file:-/tmp/pingora.pid}"
-upgrade_sock="$(conf_value upgrade_sock)"
+upgrade_sock="${GATEWAY_UPGRADE_SOCK:-$(conf_value upgrade_sock)}"
 upgrade_sock="${upgrade_sock:-/tmp/pingora_upgrade.sock}"
-grace="$(conf_value grace_period_seconds)"
-shutdown_timeout="$(conf_value graceful_shutdown_timeout_seconds)"
+grace="${GATEWAY_GRACE_PERIOD_SECONDS:-$(conf_value grace_period_seconds)}"
+shutdown_timeout="${GATEWAY_GRACEFUL_SHUTDOWN_TIMEOUT_SECONDS:-$(conf_value graceful_shutdown_timeout_seconds)}"
 [[ "${grace:-300}" =~ ^[0-9]+$ ]] || fail "grace_period_seconds in $conf is not a number"
 [[ "${shutdown_timeout:-5}" =~ ^[0-9]+$ ]] || fail "graceful_shutdown_timeout_seconds in $conf is not a number"
 wait_old="${wait_old:-$((5 + ${grace:-300} + ${shutdown_timeout:-5} + 10))}"
