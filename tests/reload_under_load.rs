@@ -137,7 +137,7 @@ fn ten_reloads_under_wrk_load_lose_nothing_and_a_bad_file_is_rejected() {
 }
 
 #[test]
-fn a_reload_keeps_the_token_cache_and_the_key_sets() {
+fn a_reload_keeps_the_token_cache_and_requests_in_flight_keep_their_config() {
     let mut s = Stack::start(StackOptions::default());
     let first = s.get_as("/oidc-route/get", KONG_ID, KONG_SECRET);
     let token = upstream_token(&echoed(&first));
@@ -174,5 +174,90 @@ fn a_reload_keeps_the_token_cache_and_the_key_sets() {
     );
     assert_eq!(after.jwks_requests, before.jwks_requests, "{after:?}");
     assert_eq!(after.discovery_requests, before.discovery_requests);
+
+    // A request in flight (httpbin answers after 2 s) while its route is removed by a reload.
+    let slow_url = s.gateway.url("/oidc-route/delay/2");
+    let auth = http::basic(KONG_ID, KONG_SECRET);
+    let in_flight = std::thread::spawn(move || http::get(&slow_url, &[("Authorization", &auth)]));
+    std::thread::sleep(Duration::from_millis(500));
+    let renamed = std::fs::read_to_string(&file)
+        .expect("read config")
+        .replace("- /oidc-route", "- /renamed-route");
+    std::fs::write(&file, renamed).expect("write config");
+    hangup(s.gateway.pid());
+    let reloaded = support::poll(WAIT, Duration::from_millis(20), || {
+        (count(&s.gateway.logs(), "configuration reloaded (hash ") == 2).then_some(())
+    });
+    assert!(
+        reloaded.is_some(),
+        "no second reload:\n{}",
+        s.gateway.logs()
+    );
+    assert_eq!(
+        s.get_as("/oidc-route/get", KONG_ID, KONG_SECRET).status,
+        404
+    );
+    let moved = s.get_as("/renamed-route/get", KONG_ID, KONG_SECRET);
+    assert_eq!(upstream_token(&echoed(&moved)), token, "token not reused");
+    let slow = in_flight.join().expect("in-flight request thread");
+    assert_eq!(
+        slow.status,
+        200,
+        "the pinned config answered: {}",
+        slow.text()
+    );
+    assert_eq!(s.idp.stats().for_client(KONG_ID), 1);
     s.assert_logs_clean();
+}
+
+/// An upstream `pool` with active http checks only (no passive ones) and no retries, so only
+/// the active checks of the current snapshot can take a dead target out of the rotation.
+fn pool(targets: &[u16]) -> String {
+    let mut yaml = String::from(
+        "_format_version: \"3.0\"\nupstreams:\n- name: pool\n  healthchecks:\n    active:\n      \
+         type: http\n      http_path: /health\n      timeout: 1\n      \
+         healthy: {interval: 0.2, successes: 1}\n      \
+         unhealthy: {interval: 0.2, tcp_failures: 1, http_failures: 1, timeouts: 1}\n  targets:\n",
+    );
+    for port in targets {
+        yaml.push_str(&format!("  - target: 127.0.0.1:{port}\n"));
+    }
+    yaml.push_str(
+        "services:\n- name: svc\n  host: pool\n  retries: 0\n  connect_timeout: 1000\n  \
+         routes:\n  - name: lb\n    paths: [/lb]\n",
+    );
+    yaml
+}
+
+#[test]
+fn active_health_checks_follow_the_reloaded_config() {
+    let a = EchoProcess::start("a");
+    let b = EchoProcess::start("b");
+    let dead = support::ports::free_port();
+    let gateway = Gateway::start_with_env(&pool(&[a.port(), b.port()]), &[("RUST_LOG", "info")]);
+    let names: Vec<String> = (0..4)
+        .map(|_| {
+            let resp = http::get(&gateway.url("/lb/x"), &[]);
+            assert_eq!(resp.status, 200, "{}", resp.text());
+            resp.header("x-upstream-name").unwrap_or("").to_owned()
+        })
+        .collect();
+    assert!(names.iter().any(|n| n == "b"), "{names:?}");
+
+    std::fs::write(gateway.declarative_config(), pool(&[a.port(), dead])).unwrap();
+    hangup(gateway.pid());
+    // Only the new snapshot's checks can find the dead target: then `a` serves everything.
+    let mut streak = 0;
+    let settled = support::poll(WAIT, Duration::from_millis(10), || {
+        let resp = http::get(&gateway.url("/lb/x"), &[]);
+        let by_a = resp.status == 200 && resp.header("x-upstream-name") == Some("a");
+        streak = if by_a { streak + 1 } else { 0 };
+        (streak >= 20).then_some(())
+    });
+    assert!(
+        settled.is_some(),
+        "the dead target stayed in the rotation:\n{}",
+        gateway.logs()
+    );
+    assert!(gateway.logs().contains("configuration reloaded (hash "));
 }
