@@ -55,6 +55,14 @@ pub fn reload_declarative(
         Ok(compiled) => {
             let hash = compiled.source_hash.clone();
             store.replace(Snapshot::build(compiled, registry));
+            let in_use: Vec<_> = store
+                .current()
+                .openid_connect
+                .iter()
+                .flatten()
+                .cloned()
+                .collect();
+            registry.retain_only(&in_use);
             log::info!(
                 "configuration reloaded (hash {hash}) from {}",
                 path.display()
@@ -168,6 +176,20 @@ services:
         let plugin = fixture.plugin();
         fixture.reload(&document("/a", "email")).unwrap();
         assert!(!Arc::ptr_eq(&plugin, &fixture.plugin()));
+        // The old runtime is forgotten; its provider (same issuer) is still in use.
+        assert_eq!(fixture.registry.plugins().len(), 1);
+        assert!(Arc::ptr_eq(
+            &fixture.registry.plugins()[0],
+            &fixture.plugin()
+        ));
+        assert_eq!(fixture.registry.providers().len(), 1);
+        let other_issuer = document("/a", "email").replace("/realms/test", "/realms/other");
+        fixture.reload(&other_issuer).unwrap();
+        assert_eq!(fixture.registry.providers().len(), 1);
+        assert_eq!(
+            fixture.registry.providers()[0].issuer(),
+            "http://127.0.0.1:9/realms/other"
+        );
     }
 
     #[test]
