@@ -21,6 +21,9 @@ use crate::snapshot::{Snapshot, SnapshotStore};
 
 /// Runs the gateway (never returns while serving), or only checks the config with `-t`.
 pub fn run(cli: Cli) -> Result<ExitCode, String> {
+    // First: SIGHUP's default action would end the process; one that arrives while the
+    // config is compiled is kept and served as a reload once the server runs.
+    let signals = SignalListeners::install()?;
     let startup = server_config::load(&cli)?;
     crate::logging::init(startup.log_level);
     let compiled = match load_declarative_file(&startup.declarative_config) {
@@ -43,8 +46,6 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
         println!("ok");
         return Ok(ExitCode::SUCCESS);
     }
-    // Before anything serves: SIGHUP's default action would end the process.
-    let signals = SignalListeners::install()?;
 
     let registry = Arc::new(
         PluginRegistry::new(startup.plugin_settings.clone())

@@ -261,3 +261,51 @@ fn active_health_checks_follow_the_reloaded_config() {
     );
     assert!(gateway.logs().contains("configuration reloaded (hash "));
 }
+
+#[test]
+fn a_sighup_while_the_gateway_starts_neither_kills_it_nor_is_lost() {
+    let upstream = EchoProcess::start("early-upstream");
+    let dir = support::temp_dir("early-hup");
+    let file = dir.join("kong.yaml");
+    std::fs::write(&file, generation(upstream.port(), 0)).unwrap();
+    let log_path = dir.join("gateway.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let port = support::ports::free_port();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_oidc-gateway"));
+    cmd.arg("--declarative-config")
+        .arg(&file)
+        .arg("--proxy-listen")
+        .arg(format!("127.0.0.1:{port}"))
+        .env("RUST_LOG", "info")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(log);
+    let mut child = support::process::ChildGuard::spawn("oidc-gateway", &mut cmd);
+    // The handler is installed before the logger: the first log line means it is in place,
+    // and the server is not serving yet.
+    let first_line = support::poll(WAIT, Duration::from_millis(1), || {
+        let text = std::fs::read_to_string(&log_path).unwrap_or_default();
+        (!text.is_empty()).then_some(())
+    });
+    assert!(first_line.is_some(), "the gateway logged nothing");
+    std::fs::write(&file, generation(upstream.port(), 1)).unwrap();
+    hangup(child.id().expect("pid"));
+    support::ports::wait_accepting(port, Duration::from_secs(20), || child.is_running())
+        .unwrap_or_else(|e| {
+            panic!(
+                "{e}:\n{}",
+                std::fs::read_to_string(&log_path).unwrap_or_default()
+            )
+        });
+    let url = format!("http://127.0.0.1:{port}/probe");
+    let reloaded = support::poll(WAIT, Duration::from_millis(20), || {
+        let resp = http::get(&url, &[]);
+        (resp.json()["path"] == "/gen-1/probe").then_some(())
+    });
+    let logs = std::fs::read_to_string(&log_path).unwrap_or_default();
+    assert!(reloaded.is_some(), "the early SIGHUP was lost:\n{logs}");
+    assert!(child.is_running());
+    assert_eq!(count(&logs, "configuration reloaded (hash "), 1, "{logs}");
+    drop(child);
+    support::remove_temp_dir(&dir);
+}
