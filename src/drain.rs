@@ -2,9 +2,10 @@
 //!
 //! After SIGQUIT Pingora sends the listening sockets to the new process, keeps accepting for
 //! 5 s, then stops and drops every idle keep-alive connection at once: a client whose next
-//! request was already on its way sees the connection closed without an answer. So from
-//! SIGQUIT on, every response carries `Connection: close` and clients reconnect (to either
-//! process: they share the listening socket) instead of waiting on a connection about to go.
+//! request was already on its way sees the connection closed without an answer. So from the
+//! hand-over on (Pingora's `GracefulUpgradeTransferringFds` phase) every response carries
+//! `Connection: close` and clients reconnect (to either process: they share the listening
+//! socket) instead of waiting on a connection about to go.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 

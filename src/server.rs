@@ -1,5 +1,5 @@
 //! Builds and runs the Pingora server: config check, proxy service, background refresher,
-//! signal handling (SIGHUP reload, SIGQUIT draining).
+//! SIGHUP reload, draining during a graceful upgrade.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -16,14 +16,14 @@ use crate::plugin::registry::PluginRegistry;
 use crate::proxy::Gateway;
 use crate::reload::Reloader;
 use crate::server_config;
-use crate::signals::{SignalListeners, SignalService};
+use crate::signals::{HangupListener, SignalService};
 use crate::snapshot::{Snapshot, SnapshotStore};
 
 /// Runs the gateway (never returns while serving), or only checks the config with `-t`.
 pub fn run(cli: Cli) -> Result<ExitCode, String> {
     // First: SIGHUP's default action would end the process; one that arrives while the
     // config is compiled is kept and served as a reload once the server runs.
-    let signals = SignalListeners::install()?;
+    let hangups = HangupListener::install()?;
     let startup = server_config::load(&cli)?;
     crate::logging::init(startup.log_level);
     let compiled = match load_declarative_file(&startup.declarative_config) {
@@ -91,7 +91,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
     server.add_service(background_service("upstream health checks", health_checks));
     server.add_service(background_service(
         "signals",
-        SignalService::new(signals, reloader),
+        SignalService::new(hangups, server.watch_execution_phase(), reloader),
     ));
     let addresses: Vec<&str> = startup
         .proxy_listen

@@ -1,53 +1,70 @@
-//! The gateway's own signals, as one Pingora background service: SIGHUP reloads the
-//! declarative configuration, SIGQUIT (Pingora's upgrade signal, which Pingora handles
-//! too) starts connection draining.
+//! The gateway's own process events, as one Pingora background service: SIGHUP reloads the
+//! declarative configuration; Pingora's upgrade phase (it got SIGQUIT and is handing the
+//! listening sockets to a new process) starts connection draining.
 //!
-//! The handlers are installed by [`SignalListeners::install`] before the server starts:
+//! The SIGHUP handler is installed by [`HangupListener::install`] before the server starts:
 //! SIGHUP's default action ends the process, so there must be no window in which a reload
-//! request kills it. Installed before a daemon fork, they are inherited by the daemon.
+//! request kills it. Installed before a daemon fork, it is inherited by the daemon.
 
 use std::sync::Mutex;
 
 use async_trait::async_trait;
-use pingora::server::ShutdownWatch;
+use pingora::server::{ExecutionPhase, ShutdownWatch};
 use pingora::services::background::BackgroundService;
 use tokio::signal::unix::{signal, Signal, SignalKind};
+use tokio::sync::broadcast;
 
 use crate::reload::Reloader;
 
-/// SIGHUP and SIGQUIT listeners made before Pingora's runtimes exist.
-pub struct SignalListeners {
-    hangup: Signal,
-    quit: Signal,
-}
+/// A SIGHUP listener made before Pingora's runtimes exist.
+pub struct HangupListener(Signal);
 
-impl SignalListeners {
-    /// Installs the handlers now; from here on SIGHUP no longer ends the process.
+impl HangupListener {
+    /// Installs the handler now; from here on SIGHUP no longer ends the process.
     pub fn install() -> Result<Self, String> {
-        let error = |e: std::io::Error| format!("cannot install the signal handlers: {e}");
+        let error = |e: std::io::Error| format!("cannot install the SIGHUP handler: {e}");
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_io()
             .build()
             .map_err(error)?;
         let _entered = runtime.enter();
-        Ok(Self {
-            hangup: signal(SignalKind::hangup()).map_err(error)?,
-            quit: signal(SignalKind::quit()).map_err(error)?,
-        })
+        Ok(Self(signal(SignalKind::hangup()).map_err(error)?))
     }
 }
 
-/// Reloads at SIGHUP, drains at SIGQUIT, until shutdown.
+/// What the service listens to; taken once when it starts.
+struct Sources {
+    hangups: HangupListener,
+    phases: broadcast::Receiver<ExecutionPhase>,
+}
+
+/// Reloads at SIGHUP, drains when Pingora starts a graceful upgrade, until shutdown.
 pub struct SignalService {
-    listeners: Mutex<Option<SignalListeners>>,
+    sources: Mutex<Option<Sources>>,
     reloader: Reloader,
 }
 
 impl SignalService {
-    pub fn new(listeners: SignalListeners, reloader: Reloader) -> Self {
+    /// `phases` from `Server::watch_execution_phase`.
+    pub fn new(
+        hangups: HangupListener,
+        phases: broadcast::Receiver<ExecutionPhase>,
+        reloader: Reloader,
+    ) -> Self {
         Self {
-            listeners: Mutex::new(Some(listeners)),
+            sources: Mutex::new(Some(Sources { hangups, phases })),
             reloader,
+        }
+    }
+}
+
+/// The next execution phase; pending forever once the server dropped the channel.
+async fn next_phase(phases: &mut broadcast::Receiver<ExecutionPhase>) -> ExecutionPhase {
+    loop {
+        match phases.recv().await {
+            Ok(phase) => return phase,
+            Err(broadcast::error::RecvError::Lagged(_)) => continue,
+            Err(broadcast::error::RecvError::Closed) => std::future::pending().await,
         }
     }
 }
@@ -55,28 +72,31 @@ impl SignalService {
 #[async_trait]
 impl BackgroundService for SignalService {
     async fn start(&self, mut shutdown: ShutdownWatch) {
-        let taken = match self.listeners.lock() {
+        let taken = match self.sources.lock() {
             Ok(mut slot) => slot.take(),
             Err(poisoned) => poisoned.into_inner().take(),
         };
-        let Some(mut listeners) = taken else {
+        let Some(Sources {
+            hangups: HangupListener(mut hangups),
+            mut phases,
+        }) = taken
+        else {
             return;
         };
-        // Signals dropped after shutdown stay handled (ignored): SIGHUP never kills.
+        // After shutdown the handler stays installed and SIGHUP is ignored, never fatal.
         loop {
             tokio::select! {
                 _ = shutdown.changed() => return,
-                received = listeners.hangup.recv() => {
+                received = hangups.recv() => {
                     if received.is_none() {
                         return;
                     }
                     self.reloader.reload_now().await;
                 }
-                received = listeners.quit.recv() => {
-                    if received.is_none() {
-                        return;
+                phase = next_phase(&mut phases) => {
+                    if matches!(phase, ExecutionPhase::GracefulUpgradeTransferringFds) {
+                        crate::drain::start_draining();
                     }
-                    crate::drain::start_draining();
                 }
             }
         }

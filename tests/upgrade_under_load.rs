@@ -221,6 +221,10 @@ fn binary_upgrade_under_wrk_load_loses_no_request() {
     assert!(alive(new_pid));
     let log = daemons.error_log();
     assert!(log.contains("listener sockets sent"), "{log}");
+    assert!(
+        log.contains("graceful upgrade: closing keep-alive connections"),
+        "the old process did not drain: {log}"
+    );
     eprintln!(
         "upgrade {old_pid} -> {new_pid} in {took:?} under load: {} requests, 0 errors",
         summary.requests
