@@ -25,6 +25,15 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
     // config is compiled is kept and served as a reload once the server runs.
     let hangups = HangupListener::install()?;
     let startup = server_config::load(&cli)?;
+    if startup.server.daemon_wait_for_ready {
+        // Pingora would wait for a readiness signal sent from a bootstrap that, here, runs
+        // before the fork (the sockets are taken first), so the parent would wait in vain.
+        return Err(
+            "daemon_wait_for_ready is not supported (the listening sockets are taken before \
+             the daemon forks): leave it false"
+                .to_owned(),
+        );
+    }
     crate::logging::init(startup.log_level);
     let compiled = match load_declarative_file(&startup.declarative_config) {
         Ok(compiled) => compiled,
@@ -57,11 +66,6 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
         .map_err(|e| format!("{}: {e}", startup.declarative_config.display()))?;
     let reloader = Reloader::new(declarative_path, Arc::clone(&store), Arc::clone(&registry));
 
-    if startup.server.daemon_wait_for_ready {
-        // Pingora would wait for a readiness signal sent from a bootstrap that, here, runs
-        // before the fork (the sockets are taken first), so the parent would wait in vain.
-        return Err("daemon_wait_for_ready is not supported: leave it false".to_owned());
-    }
     let opt = Opt {
         upgrade: cli.upgrade,
         daemon: cli.daemon,

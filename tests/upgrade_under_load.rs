@@ -142,7 +142,7 @@ fn upgrade(dir: &Path) -> Output {
         .expect("run conf/oidc-gateway-upgrade.sh")
 }
 
-fn text(output: &Output) -> String {
+fn text_of(output: &Output) -> String {
     format!(
         "status {}\nstdout:\n{}\nstderr:\n{}",
         output.status,
@@ -167,7 +167,7 @@ fn binary_upgrade_under_wrk_load_loses_no_request() {
     // A new binary that rejects the configuration: nothing is touched.
     std::fs::write(&kong, "_format_version: \"3.0\"\nservices: 7\n").unwrap();
     let refused = upgrade(&dir);
-    assert!(!refused.status.success(), "{}", text(&refused));
+    assert!(!refused.status.success(), "{}", text_of(&refused));
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert!(
         stderr.contains("services: "),
@@ -187,7 +187,7 @@ fn binary_upgrade_under_wrk_load_loses_no_request() {
     let started = Instant::now();
     let upgraded = upgrade(&dir);
     let took = started.elapsed();
-    assert!(upgraded.status.success(), "{}", text(&upgraded));
+    assert!(upgraded.status.success(), "{}", text_of(&upgraded));
     let new_pid = daemons.current_pid();
     assert_ne!(new_pid, old_pid);
     assert!(!alive(old_pid), "the old process is still running");
@@ -196,7 +196,7 @@ fn binary_upgrade_under_wrk_load_loses_no_request() {
         String::from_utf8_lossy(&upgraded.stdout)
             .contains(&format!("upgraded: {old_pid} -> {new_pid}")),
         "{}",
-        text(&upgraded)
+        text_of(&upgraded)
     );
     assert!(
         wrk.is_running(),
@@ -229,4 +229,26 @@ fn binary_upgrade_under_wrk_load_loses_no_request() {
         "upgrade {old_pid} -> {new_pid} in {took:?} under load: {} requests, 0 errors",
         summary.requests
     );
+}
+
+#[test]
+fn daemon_wait_for_ready_is_refused_by_the_config_check() {
+    let dir = support::temp_dir("wait-for-ready");
+    let mut text = server_file(&dir, support::ports::free_port());
+    text.push_str("daemon_wait_for_ready: true\n");
+    std::fs::write(dir.join("gateway.yaml"), text).unwrap();
+    std::fs::write(dir.join("kong.yaml"), kong_yaml(9)).unwrap();
+    let output = Command::new(BINARY)
+        .arg("-t")
+        .arg("-c")
+        .arg(dir.join("gateway.yaml"))
+        .output()
+        .expect("run oidc-gateway -t");
+    assert!(!output.status.success(), "{}", text_of(&output));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("daemon_wait_for_ready is not supported"),
+        "{}",
+        text_of(&output)
+    );
+    support::remove_temp_dir(&dir);
 }
