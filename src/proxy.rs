@@ -125,6 +125,9 @@ impl ProxyHttp for Gateway {
         session: &mut Session,
         ctx: &mut RequestContext,
     ) -> Result<bool> {
+        if crate::drain::draining() {
+            session.set_keepalive(None);
+        }
         let downstream = Downstream::of(session);
         let routed = route_request(&ctx.snapshot.config, session.req_header(), downstream);
         let routed = match routed {

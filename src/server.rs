@@ -1,4 +1,5 @@
-//! Builds and runs the Pingora server: config check, proxy services, background refresher.
+//! Builds and runs the Pingora server: config check, proxy services, background refresher,
+//! SIGHUP reload, draining during a graceful upgrade.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -13,13 +14,27 @@ use crate::config::load_declarative_file;
 use crate::health_checks::HealthChecks;
 use crate::plugin::registry::PluginRegistry;
 use crate::proxy_listeners::proxy_services;
+use crate::reload::Reloader;
 use crate::server_config;
+use crate::signals::{HangupListener, SignalService};
 use crate::snapshot::{Snapshot, SnapshotStore};
 use crate::tls::load_default_certificate;
 
 /// Runs the gateway (never returns while serving), or only checks the config with `-t`.
 pub fn run(cli: Cli) -> Result<ExitCode, String> {
+    // First: SIGHUP's default action would end the process; one that arrives while the
+    // config is compiled is kept and served as a reload once the server runs.
+    let hangups = HangupListener::install()?;
     let startup = server_config::load(&cli)?;
+    if startup.server.daemon_wait_for_ready {
+        // Pingora would wait for a readiness signal sent from a bootstrap that, here, runs
+        // before the fork (the sockets are taken first), so the parent would wait in vain.
+        return Err(
+            "daemon_wait_for_ready is not supported (the listening sockets are taken before \
+             the daemon forks): leave it false"
+                .to_owned(),
+        );
+    }
     crate::logging::init(startup.log_level);
     let compiled = match load_declarative_file(&startup.declarative_config) {
         Ok(compiled) => compiled,
@@ -48,6 +63,10 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
             .map_err(|e| format!("cannot build the IdP client: {e}"))?,
     );
     let store = Arc::new(SnapshotStore::new(Snapshot::build(compiled, &registry)));
+    // Absolute: a daemon changes its working directory to `/`.
+    let declarative_path = std::path::absolute(&startup.declarative_config)
+        .map_err(|e| format!("{}: {e}", startup.declarative_config.display()))?;
+    let reloader = Reloader::new(declarative_path, Arc::clone(&store), Arc::clone(&registry));
 
     let opt = Opt {
         upgrade: cli.upgrade,
@@ -74,6 +93,10 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
         Refresher::new(registry),
     ));
     server.add_service(background_service("upstream health checks", health_checks));
+    server.add_service(background_service(
+        "signals",
+        SignalService::new(hangups, server.watch_execution_phase(), reloader),
+    ));
     let addresses: Vec<&str> = startup
         .proxy_listen
         .iter()

@@ -23,13 +23,15 @@ command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need_apt+=(python3-venv)
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
+command -v wrk >/dev/null 2>&1 || need_apt+=(wrk)                      # reload/upgrade under load
+command -v systemd-analyze >/dev/null 2>&1 || need_apt+=(systemd)      # verify conf/oidc-gateway.service
 if ((${#need_apt[@]})); then
   say "apt-get install ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -q
   apt-get install -y -q "${need_apt[@]}"
 else
-  say "apt packages present (cmake curl perl make g++ openssl python3-venv node npm)"
+  say "apt packages present (cmake curl perl make g++ openssl python3-venv node npm wrk systemd)"
 fi
 
 # --- cargo-fuzz (tests/fuzz/smoke.sh) --------------------------------------------------------

@@ -3,7 +3,7 @@
 //! A reload that keeps a plugin's config unchanged gets the same flow back, so its token
 //! cache and key set survive; providers are shared by every plugin with the same settings.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -72,15 +72,41 @@ impl PluginRegistry {
         }
     }
 
-    fn provider(&self, config: &OpenIdConnectConfig) -> Arc<Provider> {
-        let settings = ProviderSettings {
+    /// Forgets every runtime not in `in_use` (the current snapshot's) and the providers only
+    /// they used, after a reload: the refresher stops refreshing them and their caches go
+    /// once the requests that pinned an older snapshot are done.
+    pub fn retain_only(&self, in_use: &[Arc<OpenIdConnectPlugin>]) {
+        let wanted: HashSet<ProviderSettings> = {
+            let mut plugins = match self.plugins.lock() {
+                Ok(plugins) => plugins,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            plugins.retain(|_, plugin| in_use.iter().any(|used| Arc::ptr_eq(used, plugin)));
+            plugins
+                .keys()
+                .map(|config| self.provider_settings(config))
+                .collect()
+        };
+        let mut providers = match self.providers.lock() {
+            Ok(providers) => providers,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        providers.retain(|settings, _| wanted.contains(settings));
+    }
+
+    fn provider_settings(&self, config: &OpenIdConnectConfig) -> ProviderSettings {
+        ProviderSettings {
             issuer: config.issuer.clone(),
             token_endpoint: config.token_endpoint.clone(),
             extra_jwks_uris: config.extra_jwks_uris.clone(),
             timeout: Duration::from_millis(config.timeout),
             ssl_verify: config.ssl_verify,
             min_refetch_interval: self.settings.jwks_min_refetch_interval,
-        };
+        }
+    }
+
+    fn provider(&self, config: &OpenIdConnectConfig) -> Arc<Provider> {
+        let settings = self.provider_settings(config);
         let mut providers = match self.providers.lock() {
             Ok(providers) => providers,
             Err(poisoned) => poisoned.into_inner(),

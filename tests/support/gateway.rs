@@ -111,6 +111,16 @@ impl Gateway {
         std::fs::read_to_string(self.dir.join("gateway.log")).unwrap_or_default()
     }
 
+    /// The process id (for signals such as SIGHUP).
+    pub fn pid(&self) -> u32 {
+        self.child.id().expect("gateway process handle")
+    }
+
+    /// The declarative config file the gateway was started with (rewrite it, then SIGHUP).
+    pub fn declarative_config(&self) -> PathBuf {
+        self.dir.join("kong.yaml")
+    }
+
     pub fn is_running(&mut self) -> bool {
         self.child.is_running()
     }

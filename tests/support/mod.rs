@@ -16,6 +16,7 @@ pub mod pki;
 pub mod ports;
 pub mod process;
 pub mod stack;
+pub mod wrk;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
