@@ -3,14 +3,18 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use pingora::apps::http_app::HttpServer;
 use pingora::server::configuration::Opt;
 use pingora::server::Server;
 use pingora::services::background::background_service;
+use pingora::services::listening::Service;
 
 use crate::background::Refresher;
 use crate::cli::Cli;
 use crate::config::load_declarative_file;
 use crate::health_checks::HealthChecks;
+use crate::metrics::connections::CountedConnections;
+use crate::metrics::status_app::StatusApp;
 use crate::plugin::registry::PluginRegistry;
 use crate::proxy::Gateway;
 use crate::server_config;
@@ -58,7 +62,11 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
     server.bootstrap();
 
     let health_checks = HealthChecks::new(Arc::clone(&store));
-    let mut proxy = pingora_proxy::http_proxy_service(&server.configuration, Gateway::new(store));
+    let gateway = Gateway::new(Arc::clone(&store), startup.log_format);
+    let mut proxy = Service::new(
+        "oidc-gateway proxy".to_owned(),
+        CountedConnections::new(pingora_proxy::http_proxy(&server.configuration, gateway)),
+    );
     for listener in &startup.proxy_listen {
         if listener.ssl {
             return Err(format!(
@@ -69,6 +77,22 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
         proxy.add_tcp(&listener.address);
     }
     server.add_service(proxy);
+    if let Some(status_listen) = &startup.status_listen {
+        if status_listen.ssl {
+            return Err(format!(
+                "{}: TLS status listeners are not supported yet",
+                status_listen.address
+            ));
+        }
+        let mut status = Service::new(
+            "oidc-gateway status".to_owned(),
+            HttpServer::new_app(StatusApp::new(Arc::clone(&store))),
+        );
+        status.threads = Some(1);
+        status.add_tcp(&status_listen.address);
+        log::info!("status listener on {}", status_listen.address);
+        server.add_service(status);
+    }
     server.add_service(background_service(
         "oidc refresher",
         Refresher::new(registry),

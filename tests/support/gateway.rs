@@ -1,4 +1,6 @@
-//! The gateway binary under test, started with a declarative config on a free loopback port, logs captured.
+//! The gateway binary under test, started with a declarative config on a free loopback port
+//! (and its status listener on another), logs captured. When it is dropped at the end of a
+//! test that did not fail, its whole log is scanned for JWTs and Basic credentials.
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -10,6 +12,7 @@ const READY_TIMEOUT: Duration = Duration::from_secs(20);
 
 pub struct Gateway {
     port: u16,
+    status_port: u16,
     dir: PathBuf,
     child: ChildGuard,
 }
@@ -29,6 +32,7 @@ impl Gateway {
         let mut last_error = String::new();
         for _ in 0..3 {
             let port = super::ports::free_port();
+            let status_port = super::ports::free_port();
             let log = std::fs::File::create(&log_path).expect("create gateway log");
             let log2 = log.try_clone().expect("clone gateway log handle");
             let mut cmd = Command::new(env!("CARGO_BIN_EXE_oidc-gateway"));
@@ -36,6 +40,8 @@ impl Gateway {
                 .arg(&config)
                 .arg("--proxy-listen")
                 .arg(format!("127.0.0.1:{port}"))
+                .arg("--status-listen")
+                .arg(format!("127.0.0.1:{status_port}"))
                 .env("RUST_LOG", "debug")
                 .current_dir(&dir)
                 .stdin(Stdio::null())
@@ -46,7 +52,14 @@ impl Gateway {
             }
             let mut child = ChildGuard::spawn("oidc-gateway", &mut cmd);
             match super::ports::wait_accepting(port, READY_TIMEOUT, || child.is_running()) {
-                Ok(()) => return Gateway { port, dir, child },
+                Ok(()) => {
+                    return Gateway {
+                        port,
+                        status_port,
+                        dir,
+                        child,
+                    }
+                }
                 Err(e) => {
                     child.kill();
                     let logs = std::fs::read_to_string(&log_path).unwrap_or_default();
@@ -74,6 +87,11 @@ impl Gateway {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
 
+    /// `http://127.0.0.1:STATUS_PORT{path}` (the status listener: /status, /metrics).
+    pub fn status_url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.status_port)
+    }
+
     /// Everything the gateway wrote to stdout and stderr so far.
     pub fn logs(&self) -> String {
         std::fs::read_to_string(self.dir.join("gateway.log")).unwrap_or_default()
@@ -87,6 +105,16 @@ impl Gateway {
 impl Drop for Gateway {
     fn drop(&mut self) {
         self.child.kill();
+        if !std::thread::panicking() {
+            let leaks = super::logscan::leaks(&self.logs(), &[]);
+            if !leaks.is_empty() {
+                panic!(
+                    "gateway log leaks (files kept in {}): {}",
+                    self.dir.display(),
+                    leaks.join("; ")
+                );
+            }
+        }
         if std::thread::panicking() {
             let logs = self.logs();
             let tail: String = logs
