@@ -51,6 +51,9 @@ fn observability(c: &mut Criterion) {
     c.bench_function("access log: JSON line", |b| {
         b.iter(|| json_line(black_box(&request)))
     });
+    c.bench_function("access log: RFC 3339 time", |b| {
+        b.iter(|| oidc_gateway::access_log::rfc3339(black_box(request.started_at)))
+    });
     let line = json_line(&request);
     c.bench_function("access log: scrub the JSON line", |b| {
         b.iter(|| oidc_gateway::logging::scrub(black_box(&line)).len())

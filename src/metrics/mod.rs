@@ -232,3 +232,46 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         Err(poisoned) => poisoned.into_inner(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::compile_declarative_str;
+
+    const YAML: &str = r#"_format_version: "3.0"
+services:
+- name: metrics-test-svc
+  url: http://127.0.0.1:9
+  routes:
+  - name: metrics-test-a
+    paths: [/a]
+  - paths: [/b]
+consumers:
+- username: metrics-test-alice
+- custom_id: metrics-test-bob
+"#;
+
+    #[test]
+    fn counters_survive_a_reload_that_keeps_the_names() {
+        let metrics = Metrics::default();
+        let first = metrics.for_config(&compile_declarative_str(YAML).unwrap());
+        let again = metrics.for_config(&compile_declarative_str(YAML).unwrap());
+        assert_eq!(first.routes.len(), 2);
+        for (a, b) in first.routes.iter().zip(&again.routes) {
+            assert!(Arc::ptr_eq(a, b), "{} / {}", a.service, a.route);
+        }
+        assert_eq!(first.routes[0].route, "metrics-test-a");
+        assert_eq!(first.routes[0].service, "metrics-test-svc");
+        assert_eq!(first.consumers, again.consumers);
+        let names = metrics.consumer_names();
+        let label = |i: usize| names[first.consumers[i] as usize].as_str();
+        assert_eq!(label(0), "metrics-test-alice");
+        assert_eq!(label(1), "metrics-test-bob");
+
+        let renamed = YAML.replace("metrics-test-a", "metrics-test-c");
+        let third = metrics.for_config(&compile_declarative_str(&renamed).unwrap());
+        assert!(!Arc::ptr_eq(&third.routes[0], &first.routes[0]));
+        assert!(Arc::ptr_eq(&third.routes[1], &first.routes[1]));
+        assert_eq!(metrics.all_routes().len(), 4, "unrouted + three routes");
+    }
+}
