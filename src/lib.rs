@@ -1,14 +1,17 @@
 //! oidc-gateway: a Kong-compatible data plane on Pingora; this is the module map.
 #![forbid(unsafe_code)]
 
+pub mod access_log;
 pub mod background;
 pub mod balancer;
 pub mod cli;
 pub mod config;
 pub mod drain;
+pub mod finished_request;
 pub mod health_checks;
 pub mod listen;
 pub mod logging;
+pub mod metrics;
 pub mod oidc;
 pub mod plugin;
 pub mod proxy;

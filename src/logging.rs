@@ -5,6 +5,7 @@
 //! written. Pingora's and the HTTP client's chatty levels are also capped at `info`.
 
 use std::borrow::Cow;
+use std::io::Write as _;
 use std::sync::OnceLock;
 
 use log::{Log, Metadata, Record};
@@ -23,6 +24,9 @@ const CAPPED_CRATES: [&str; 7] = [
 
 struct RedactingLogger {
     inner: env_logger::Logger,
+    /// Access log lines (target `access`): written as they are, without a prefix, so a
+    /// JSON line stays one JSON object.
+    access: env_logger::Logger,
 }
 
 impl Log for RedactingLogger {
@@ -36,7 +40,12 @@ impl Log for RedactingLogger {
         }
         let line = record.args().to_string();
         let scrubbed = scrub(&line);
-        self.inner.log(
+        let logger = if record.target() == "access" {
+            &self.access
+        } else {
+            &self.inner
+        };
+        logger.log(
             &Record::builder()
                 .metadata(record.metadata().clone())
                 .args(format_args!("{scrubbed}"))
@@ -63,7 +72,11 @@ pub fn init(level: log::LevelFilter) {
     }
     let inner = builder.build();
     let max = inner.filter();
-    if log::set_boxed_logger(Box::new(RedactingLogger { inner })).is_ok() {
+    let access = env_logger::Builder::new()
+        .filter_level(log::LevelFilter::Trace)
+        .format(|buf, record| writeln!(buf, "{}", record.args()))
+        .build();
+    if log::set_boxed_logger(Box::new(RedactingLogger { inner, access })).is_ok() {
         log::set_max_level(max);
     }
 }

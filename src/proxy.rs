@@ -2,7 +2,7 @@
 //! route, authenticate, rewrite and answer.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -13,10 +13,13 @@ use pingora_proxy::{FailToProxy, ProxyHttp, Session};
 
 use crate::balancer::{Balancer, HashInput, PassiveOutcome, Pick};
 use crate::config::compiled::{CompiledRoute, CompiledService, ServiceTarget};
+use crate::finished_request::FinishedRequest;
+use crate::metrics::ResponseSource;
 use crate::plugin::openid_connect::{Authenticated, OpenIdConnectPlugin};
 use crate::request_id::new_request_id;
 use crate::request_routing::{request_host, route_request};
 use crate::respond::ErrorResponse;
+use crate::server_config::LogFormat;
 use crate::snapshot::{Snapshot, SnapshotStore};
 use crate::tls::Downstream;
 use crate::upstream_request::{forwarded_for, upstream_path};
@@ -41,6 +44,8 @@ pub struct RequestContext {
     request_id: String,
     /// When the first upstream attempt began (`X-Kong-Proxy-Latency` ends here).
     upstream_started: Option<Instant>,
+    /// When the upstream's response header arrived, and its status.
+    upstream_answered: Option<(Instant, u16)>,
     /// Upstream attempts (peers chosen) for this request, as Kong logs `tries`.
     tries: u32,
     /// The upstream target of the current attempt (its lease lives as long as this).
@@ -89,11 +94,12 @@ impl RequestContext {
 /// The gateway's proxy service.
 pub struct Gateway {
     store: Arc<SnapshotStore>,
+    log_format: LogFormat,
 }
 
 impl Gateway {
-    pub fn new(store: Arc<SnapshotStore>) -> Self {
-        Self { store }
+    pub fn new(store: Arc<SnapshotStore>, log_format: LogFormat) -> Self {
+        Self { store, log_format }
     }
 }
 
@@ -113,6 +119,7 @@ impl ProxyHttp for Gateway {
             answered: None,
             request_id: new_request_id(),
             upstream_started: None,
+            upstream_answered: None,
             tries: 0,
             pick: None,
             tried: Vec::new(),
@@ -284,6 +291,7 @@ impl ProxyHttp for Gateway {
         response: &mut ResponseHeader,
         ctx: &mut RequestContext,
     ) -> Result<()> {
+        ctx.upstream_answered = Some((Instant::now(), response.status.as_u16()));
         if let (Some(pick), Some(balancer)) = (&ctx.pick, ctx.balancer()) {
             balancer.report(
                 pick.target,
@@ -399,35 +407,56 @@ impl ProxyHttp for Gateway {
         _error: Option<&Error>,
         ctx: &mut RequestContext,
     ) {
-        let status = session
-            .response_written()
-            .map(|r| r.status.as_u16())
-            .or(ctx.answered)
-            .unwrap_or(0);
-        let route = ctx
-            .route
-            .and_then(|r| ctx.snapshot.config.routes.get(r))
-            .map(|r| r.name.as_deref().unwrap_or(r.id.as_str()))
-            .unwrap_or("-");
-        let consumer = ctx
+        let finished = finished_request(session, ctx);
+        crate::access_log::write(self.log_format, &finished);
+        crate::metrics::record_request(&ctx.snapshot, ctx.route, &finished);
+    }
+}
+
+/// The facts of a finished request, for the access log and the metrics.
+fn finished_request<'a>(session: &'a Session, ctx: &'a RequestContext) -> FinishedRequest<'a> {
+    let status = session
+        .response_written()
+        .map(|r| r.status.as_u16())
+        .or(ctx.answered)
+        .unwrap_or(0);
+    let request_latency = ctx.started.elapsed();
+    let upstream_latency = ctx
+        .upstream_started
+        .zip(ctx.upstream_answered)
+        .map(|(started, (answered, _))| answered.saturating_duration_since(started));
+    let source = match (ctx.upstream_answered, ctx.tries) {
+        (Some(_), _) => ResponseSource::Service,
+        (None, 0) => ResponseSource::Kong,
+        (None, _) => ResponseSource::Error,
+    };
+    let matched = ctx.matched();
+    let request = session.req_header();
+    FinishedRequest {
+        started_at: SystemTime::now()
+            .checked_sub(request_latency)
+            .unwrap_or(SystemTime::UNIX_EPOCH),
+        request_id: &ctx.request_id,
+        client_ip: session
+            .client_addr()
+            .and_then(|a| a.as_inet())
+            .map(|a| a.ip()),
+        method: request.method.as_str(),
+        path: request.uri.path(),
+        route: matched.map(|(route, _)| route),
+        service: matched.map(|(_, service)| service),
+        consumer: ctx
             .auth
             .as_ref()
-            .and_then(|(_, auth)| auth.consumer.as_ref())
-            .and_then(|c| c.username.as_deref())
-            .unwrap_or("-");
-        let request = session.req_header();
-        log::info!(
-            target: "access",
-            "{} {} route={} consumer={} status={} tries={} latency_ms={} request_id={}",
-            request.method,
-            request.uri.path(),
-            route,
-            consumer,
-            status,
-            ctx.tries,
-            ctx.started.elapsed().as_millis(),
-            ctx.request_id
-        );
+            .and_then(|(_, auth)| auth.consumer.as_deref()),
+        status,
+        upstream_status: ctx.upstream_answered.map(|(_, status)| status),
+        source,
+        tries: ctx.tries,
+        request_latency,
+        upstream_latency,
+        gateway_latency: request_latency.saturating_sub(upstream_latency.unwrap_or_default()),
+        bytes_sent: session.body_bytes_sent(),
     }
 }
 

@@ -13,13 +13,15 @@ use pingora::services::listening::Service;
 use pingora_proxy::HttpProxy;
 
 use crate::listen::ListenSpec;
+use crate::metrics::connections::CountedConnections;
 use crate::proxy::Gateway;
+use crate::server_config::LogFormat;
 use crate::snapshot::SnapshotStore;
 use crate::tls::acceptor::SniAcceptor;
 use crate::tls::sni_certificates::ServerCertificate;
 
-/// One proxy service.
-pub type ProxyService = Service<HttpProxy<Gateway>>;
+/// One proxy service, its connections counted for `/status` and `/metrics`.
+pub type ProxyService = Service<CountedConnections<HttpProxy<Gateway>>>;
 
 /// The services serving `listeners` (the first one always, an h2c one when needed).
 pub fn proxy_services(
@@ -27,13 +29,14 @@ pub fn proxy_services(
     listeners: &[ListenSpec],
     store: &Arc<SnapshotStore>,
     default_certificate: Option<Arc<ServerCertificate>>,
+    log_format: LogFormat,
 ) -> Result<Vec<ProxyService>, String> {
     if default_certificate.is_none() && listeners.iter().any(|l| l.ssl) {
         log::warn!(
             "no gateway.ssl_cert: TLS clients whose server name matches no `snis` entry are refused"
         );
     }
-    let mut main = pingora_proxy::http_proxy_service(conf, Gateway::new(Arc::clone(store)));
+    let mut main = proxy_service(conf, store, log_format, false);
     let mut h2c: Option<ProxyService> = None;
     for listener in listeners {
         let address = listener.address.as_str();
@@ -46,7 +49,7 @@ pub fn proxy_services(
             }
             main.add_tls_with_settings(address, None, settings);
         } else if listener.http2 {
-            h2c.get_or_insert_with(|| h2c_service(conf, store))
+            h2c.get_or_insert_with(|| proxy_service(conf, store, log_format, true))
                 .add_tcp(address);
         } else {
             main.add_tcp(address);
@@ -55,18 +58,23 @@ pub fn proxy_services(
     Ok(std::iter::once(main).chain(h2c).collect())
 }
 
-/// A proxy service that also accepts HTTP/2 with prior knowledge on plain connections.
-fn h2c_service(conf: &Arc<ServerConf>, store: &Arc<SnapshotStore>) -> ProxyService {
-    let mut service = pingora_proxy::http_proxy_service_with_name(
-        conf,
-        Gateway::new(Arc::clone(store)),
-        "Pingora HTTP Proxy Service (h2c)",
-    );
-    if let Some(proxy) = service.app_logic_mut() {
+/// A proxy service; with `h2c` it also accepts HTTP/2 with prior knowledge on plain
+/// connections.
+fn proxy_service(
+    conf: &Arc<ServerConf>,
+    store: &Arc<SnapshotStore>,
+    log_format: LogFormat,
+    h2c: bool,
+) -> ProxyService {
+    let mut proxy = pingora_proxy::http_proxy(conf, Gateway::new(Arc::clone(store), log_format));
+    let name = if h2c {
         proxy
             .server_options
             .get_or_insert_with(HttpServerOptions::default)
             .h2c = true;
-    }
-    service
+        "oidc-gateway proxy (h2c)"
+    } else {
+        "oidc-gateway proxy"
+    };
+    Service::new(name.to_owned(), CountedConnections::new(proxy))
 }

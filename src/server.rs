@@ -4,14 +4,18 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use pingora::apps::http_app::HttpServer;
 use pingora::server::configuration::Opt;
 use pingora::server::Server;
 use pingora::services::background::background_service;
+use pingora::services::listening::Service;
 
 use crate::background::Refresher;
 use crate::cli::Cli;
 use crate::config::load_declarative_file;
 use crate::health_checks::HealthChecks;
+use crate::listen::ListenSpec;
+use crate::metrics::status_app::StatusApp;
 use crate::plugin::registry::PluginRegistry;
 use crate::proxy_listeners::proxy_services;
 use crate::reload::Reloader;
@@ -84,9 +88,13 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
         &startup.proxy_listen,
         &store,
         default_certificate,
+        startup.log_format,
     )?;
     for proxy in proxies {
         server.add_service(proxy);
+    }
+    if let Some(status_listen) = &startup.status_listen {
+        server.add_service(status_service(status_listen, &store)?);
     }
     server.add_service(background_service(
         "oidc refresher",
@@ -104,4 +112,25 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
         .collect();
     log::info!("oidc-gateway listening on {}", addresses.join(", "));
     server.run_forever()
+}
+
+/// The status listener (`/status`, `/status/ready`, `/metrics`): plain HTTP, one thread.
+fn status_service(
+    listen: &ListenSpec,
+    store: &Arc<SnapshotStore>,
+) -> Result<Service<HttpServer<StatusApp>>, String> {
+    if listen.ssl {
+        return Err(format!(
+            "gateway.status_listen: {}: TLS status listeners are not supported",
+            listen.address
+        ));
+    }
+    let mut status = Service::new(
+        "oidc-gateway status".to_owned(),
+        HttpServer::new_app(StatusApp::new(Arc::clone(store))),
+    );
+    status.threads = Some(1);
+    status.add_tcp(&listen.address);
+    log::info!("status listener on {}", listen.address);
+    Ok(status)
 }

@@ -5,6 +5,7 @@ use std::sync::{Arc, RwLock};
 use std::time::SystemTime;
 
 use crate::config::compiled::CompiledConfig;
+use crate::metrics::SnapshotMetrics;
 use crate::plugin::openid_connect::OpenIdConnectPlugin;
 use crate::plugin::registry::PluginRegistry;
 
@@ -15,6 +16,8 @@ pub struct Snapshot {
     pub openid_connect: Vec<Option<Arc<OpenIdConnectPlugin>>>,
     /// When this snapshot was built (for `/status`).
     pub loaded_at: SystemTime,
+    /// The request counters of its routes and the metric labels of its consumers.
+    pub metrics: SnapshotMetrics,
 }
 
 impl Snapshot {
@@ -31,6 +34,7 @@ impl Snapshot {
             })
             .collect();
         Self {
+            metrics: crate::metrics::global().for_config(&config),
             config,
             openid_connect,
             loaded_at: SystemTime::now(),

@@ -183,12 +183,13 @@ fn killed_target_is_avoided_without_failed_gets_and_used_again_when_back() {
     let logs = gateway.logs();
     let last_lines: Vec<&str> = logs
         .lines()
-        .filter(|l| l.contains("route=lb"))
+        .filter(|l| l.contains(r#""route":"lb""#))
         .rev()
         .take(20)
         .collect();
+    assert_eq!(last_lines.len(), 20, "JSON access lines of route lb");
     assert!(
-        last_lines.iter().all(|l| l.contains("tries=1")),
+        last_lines.iter().all(|l| l.contains(r#""tries":1,"#)),
         "after the health check, no request tries b first:\n{}",
         last_lines.join("\n")
     );

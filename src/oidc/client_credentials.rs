@@ -21,6 +21,7 @@ use super::token_cache::{
 };
 use super::token_endpoint::{request_token, GrantSettings};
 use crate::config::openid_connect::TokenEndpointAuthMethod;
+use crate::metrics::IdpEndpoint;
 
 /// Settings of the flow, from the plugin config.
 #[derive(Debug, Clone)]
@@ -113,6 +114,7 @@ impl ClientCredentialsFlow {
             return self.fetch_and_verify(credentials).await.map(Arc::new);
         }
         let (slot, lookup) = self.lookup(credentials, now);
+        crate::metrics::global().token_cache.looked_up(&lookup);
         match lookup {
             Lookup::Fresh(token) => Ok(token),
             Lookup::Stale(token) => {
@@ -220,6 +222,7 @@ impl ClientCredentialsFlow {
         if !slot.refresh_allowed(now.monotonic) || slot.refreshing.swap(true, Ordering::AcqRel) {
             return;
         }
+        crate::metrics::global().token_cache.refresh_started();
         let flow = self.clone();
         let credentials = credentials.clone();
         tokio::spawn(async move {
@@ -259,15 +262,15 @@ impl ClientCredentialsFlow {
             scopes: &self.settings.scopes,
             timeout: self.settings.timeout,
         };
-        let response =
-            match request_token(self.provider_client(), &endpoint, credentials, &grant).await {
-                Ok(response) => response,
-                Err(IdpError::Rejected { status }) => {
-                    log::info!("token endpoint rejected client credentials (status {status})");
-                    return Err(FlowError::Rejected);
-                }
-                Err(error) => return Err(FlowError::IdpUnavailable(error)),
-            };
+        let call = request_token(self.provider_client(), &endpoint, credentials, &grant);
+        let response = match crate::metrics::timed(IdpEndpoint::Token, call).await {
+            Ok(response) => response,
+            Err(IdpError::Rejected { status }) => {
+                log::info!("token endpoint rejected client credentials (status {status})");
+                return Err(FlowError::Rejected);
+            }
+            Err(error) => return Err(FlowError::IdpUnavailable(error)),
+        };
         // The token was issued after the request started: judge it by the clock of now.
         let now = Now::current();
         let verified = self.verify(&response.access_token, now).await?;

@@ -112,7 +112,8 @@ impl Introspector {
         if !post {
             request = request.header(http::header::AUTHORIZATION, basic_authorization(client));
         }
-        let (status, body) = send_bounded(request, self.settings.timeout)
+        let exchange = send_bounded(request, self.settings.timeout);
+        let (status, body) = crate::metrics::timed_introspection(exchange)
             .await
             .map_err(TokenError::IdpUnavailable)?;
         read_response(status, &body, self.settings.check_active)

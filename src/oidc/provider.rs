@@ -14,6 +14,7 @@ use serde::Deserialize;
 use super::http_fetch::get_document;
 use super::idp_error::IdpError;
 use super::jwks::{parse_jwks, KeySet};
+use crate::metrics::IdpEndpoint;
 
 /// Where the provider lives and how patient to be with it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -163,7 +164,9 @@ impl Provider {
     }
 
     async fn discover(&self) -> Result<(), IdpError> {
-        let body = get_document(&self.client, &self.discovery_url(), self.settings.timeout).await?;
+        let url = self.discovery_url();
+        let call = get_document(&self.client, &url, self.settings.timeout);
+        let body = crate::metrics::timed(IdpEndpoint::Discovery, call).await?;
         let document: DiscoveryDocument = serde_json::from_slice(&body)
             .map_err(|_| IdpError::InvalidResponse("discovery is not JSON"))?;
         if let Ok(mut discovered) = self.discovered.write() {
@@ -210,6 +213,7 @@ impl Provider {
 
     async fn refresh_locked(&self) -> Result<(), IdpError> {
         let outcome = self.fetch_all_sources().await;
+        crate::metrics::global().jwks_refreshed(outcome.is_ok());
         if let Ok(mut last) = self.last_refresh.lock() {
             *last = Some((Instant::now(), outcome.as_ref().err().cloned()));
         }
@@ -255,7 +259,8 @@ impl Provider {
     }
 
     async fn fetch_keys(&self, url: &str) -> Result<KeySet, IdpError> {
-        let body = get_document(&self.client, url, self.settings.timeout).await?;
+        let call = get_document(&self.client, url, self.settings.timeout);
+        let body = crate::metrics::timed(IdpEndpoint::Jwks, call).await?;
         let parsed = parse_jwks(&body).map_err(|_| IdpError::InvalidResponse("not a JWKS"))?;
         for (kid, problem) in &parsed.skipped {
             log::debug!(

@@ -200,7 +200,9 @@ impl TokenCache {
     pub fn sweep(&self, now: Instant) -> usize {
         let before = self.slots.len();
         self.slots.retain(|_, slot| !slot.is_dead(now));
-        before.saturating_sub(self.slots.len())
+        let removed = before.saturating_sub(self.slots.len());
+        crate::metrics::global().token_cache.expired(removed);
+        removed
     }
 
     /// Makes room: dead slots first, else the least recently used quarter of a sample.
@@ -222,7 +224,9 @@ impl TokenCache {
             .collect();
         sample.sort_by_key(|(_, used)| *used);
         for (key, _) in sample.iter().take(SAMPLE / 4 + 1) {
-            self.slots.remove(key);
+            if self.slots.remove(key).is_some() {
+                crate::metrics::global().token_cache.evicted();
+            }
         }
     }
 }

@@ -1,4 +1,6 @@
-//! The gateway binary under test, started with a declarative config on a free loopback port, logs captured.
+//! The gateway binary under test, started with a declarative config on a free loopback port
+//! (and its status listener on another), logs captured. When it is dropped at the end of a
+//! test that did not fail, its whole log is scanned for JWTs and Basic credentials.
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -12,6 +14,7 @@ pub struct Gateway {
     port: u16,
     /// Ports of the listeners added by `start_with_listeners`, in the order given.
     extra_ports: Vec<u16>,
+    status_port: u16,
     dir: PathBuf,
     child: ChildGuard,
 }
@@ -38,6 +41,7 @@ impl Gateway {
         for _ in 0..3 {
             let port = super::ports::free_port();
             let extra_ports: Vec<u16> = flags.iter().map(|_| super::ports::free_port()).collect();
+            let status_port = super::ports::free_port();
             let log = std::fs::File::create(&log_path).expect("create gateway log");
             let log2 = log.try_clone().expect("clone gateway log handle");
             let mut cmd = Command::new(env!("CARGO_BIN_EXE_oidc-gateway"));
@@ -51,6 +55,8 @@ impl Gateway {
                         format!("127.0.0.1:{port} {flags}"),
                     ]
                 }))
+                .arg("--status-listen")
+                .arg(format!("127.0.0.1:{status_port}"))
                 .env("RUST_LOG", "debug")
                 .current_dir(&dir)
                 .stdin(Stdio::null())
@@ -70,6 +76,7 @@ impl Gateway {
                     return Gateway {
                         port,
                         extra_ports,
+                        status_port,
                         dir,
                         child,
                     }
@@ -104,6 +111,11 @@ impl Gateway {
     /// `http://127.0.0.1:PORT{path}`
     pub fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// `http://127.0.0.1:STATUS_PORT{path}` (the status listener: /status, /metrics).
+    pub fn status_url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.status_port)
     }
 
     /// Everything the gateway wrote to stdout and stderr so far.
@@ -141,6 +153,16 @@ impl Drop for Gateway {
                 .collect::<Vec<_>>()
                 .join("\n");
             eprintln!("---- last gateway log lines ----\n{tail}\n--------------------------------");
+        }
+        if !std::thread::panicking() {
+            let leaks = super::logscan::leaks(&self.logs(), &[]);
+            if !leaks.is_empty() {
+                panic!(
+                    "gateway log leaks (files kept in {}): {}",
+                    self.dir.display(),
+                    leaks.join("; ")
+                );
+            }
         }
         super::remove_temp_dir(&self.dir);
     }

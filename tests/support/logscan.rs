@@ -53,6 +53,16 @@ fn whereabouts(logs: &str, needle: &str) -> String {
 /// Panics (naming what leaked and where, not the whole secret) if `logs` contains any of
 /// `secrets` (client secrets, Basic values, tokens), a JWT-looking string or a Basic credential.
 pub fn assert_clean(logs: &str, secrets: &[String]) {
+    let problems = leaks(logs, secrets);
+    assert!(
+        problems.is_empty(),
+        "gateway log leaks: {}",
+        problems.join("; ")
+    );
+}
+
+/// What `assert_clean` would complain about (empty when the log is clean).
+pub fn leaks(logs: &str, secrets: &[String]) -> Vec<String> {
     let mut problems: Vec<String> = Vec::new();
     let mut note = |problem: String| {
         if !problems.contains(&problem) {
@@ -75,9 +85,5 @@ pub fn assert_clean(logs: &str, secrets: &[String]) {
     for basic in find_basic_credentials(logs) {
         note(format!("a Basic credential{}", whereabouts(logs, &basic)));
     }
-    assert!(
-        problems.is_empty(),
-        "gateway log leaks: {}",
-        problems.join("; ")
-    );
+    problems
 }

@@ -98,6 +98,16 @@ impl Stack {
     }
 }
 
+/// Every stack is scanned when it goes away at the end of a test that did not fail (tests
+/// may also call `assert_logs_clean` earlier): no secret, Basic credential or JWT in its log.
+impl Drop for Stack {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            self.assert_logs_clean();
+        }
+    }
+}
+
 /// Asserts a Kong-shaped JSON error: status and `{"message": message}`.
 pub fn assert_kong_error(resp: &Response, status: u16, message: &str) {
     assert_eq!(
