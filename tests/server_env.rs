@@ -16,7 +16,11 @@ fn repo(path: &str) -> PathBuf {
 }
 
 fn check_fails_with(env: &[(&str, &str)], expected: &str, secret: &str) {
-    let out = gateway().arg("-t").envs(env.iter().copied()).output().expect("run");
+    let out = gateway()
+        .arg("-t")
+        .envs(env.iter().copied())
+        .output()
+        .expect("run");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains(expected), "{stderr}");
@@ -31,7 +35,10 @@ fn bad_variables_are_named_and_their_values_not_echoed() {
         "secretish",
     );
     check_fails_with(
-        &[("GATEWAY_PROXY_LISTEN", "127.0.0.1:8000, 127.0.0.1:8443 quic")],
+        &[(
+            "GATEWAY_PROXY_LISTEN",
+            "127.0.0.1:8000, 127.0.0.1:8443 quic",
+        )],
         "gateway.proxy_listen[1]: unsupported listener flag",
         "8443",
     );
@@ -40,13 +47,20 @@ fn bad_variables_are_named_and_their_values_not_echoed() {
         "GATEWAY_TOKEN_CACHE_MAX_ENTRIES: wrong type of value",
         "secretish",
     );
-    check_fails_with(&[("GATEWAY_LOG_LEVEL", "loud")], "gateway.log_level", "loud");
+    check_fails_with(
+        &[("GATEWAY_LOG_LEVEL", "loud")],
+        "gateway.log_level",
+        "loud",
+    );
     let ok = gateway()
         .arg("-t")
         .env("GATEWAY_INTERFACE", "CGI/1.1")
         .output()
         .expect("run");
-    assert!(ok.status.success(), "unrelated GATEWAY_* variables are ignored");
+    assert!(
+        ok.status.success(),
+        "unrelated GATEWAY_* variables are ignored"
+    );
 }
 
 #[test]
@@ -64,7 +78,10 @@ fn unknown_keys_in_the_server_file_are_named() {
         .expect("run");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("gateway.proxy_lisen: unknown key"), "{stderr}");
+    assert!(
+        stderr.contains("gateway.proxy_lisen: unknown key"),
+        "{stderr}"
+    );
 }
 
 #[test]

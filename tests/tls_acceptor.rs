@@ -6,9 +6,10 @@ mod support;
 
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::SystemTime;
 
 use oidc_gateway::config::{compile_declarative_str, CompiledConfig};
+use oidc_gateway::plugin::registry::PluginRegistry;
+use oidc_gateway::plugin::settings::PluginSettings;
 use oidc_gateway::snapshot::{Snapshot, SnapshotStore};
 use oidc_gateway::tls::acceptor::SniAcceptor;
 use oidc_gateway::tls::load_default_certificate;
@@ -40,11 +41,8 @@ fn config(leaf: &Leaf, names: &[&str]) -> CompiledConfig {
 }
 
 fn snapshot(config: CompiledConfig) -> Snapshot {
-    Snapshot {
-        config,
-        openid_connect: Vec::new(),
-        loaded_at: SystemTime::now(),
-    }
+    let registry = PluginRegistry::new(PluginSettings::default()).expect("registry");
+    Snapshot::build(config, &registry)
 }
 
 /// What the client saw (certificate CN) and what the server kept, or the failure.
