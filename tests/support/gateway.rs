@@ -68,6 +68,7 @@ impl Gateway {
             let mut child = ChildGuard::spawn("oidc-gateway", &mut cmd);
             let ready = std::iter::once(port)
                 .chain(extra_ports.iter().copied())
+                .chain(std::iter::once(status_port))
                 .try_for_each(|p| {
                     super::ports::wait_accepting(p, READY_TIMEOUT, || child.is_running())
                 });
