@@ -1,5 +1,6 @@
 //! The access log: one line per proxied request, JSON (default) or short text, written
-//! through the process logger (target `access`, level info) so its scrubber applies too.
+//! through the process logger (target `access`, whatever `log_level` says). The path goes
+//! through the credential scrubber before it is escaped; the line is not scrubbed again.
 //!
 //! Fields: time, request_id, client_ip, method, path (never the query string), route,
 //! service, consumer, status, upstream_status, source, tries, latencies in ms
@@ -42,7 +43,7 @@ pub fn json_line(request: &FinishedRequest<'_>) -> String {
     out.push_str(",\"method\":");
     push_string(&mut out, request.method);
     out.push_str(",\"path\":");
-    push_string(&mut out, request.path);
+    push_string(&mut out, &crate::logging::scrub(request.path));
     for (key, value) in [
         ("route", request.route_label()),
         ("service", request.service_label()),
@@ -109,7 +110,7 @@ pub fn text_line(request: &FinishedRequest<'_>) -> String {
     let mut line = format!(
         "{} {} route={} service={} consumer={} status={} tries={} latency_ms={}",
         request.method,
-        request.path.escape_debug(),
+        crate::logging::scrub(request.path).escape_debug(),
         request.route_label().unwrap_or("-"),
         request.service_label().unwrap_or("-"),
         request.consumer_label().unwrap_or("-"),

@@ -39,6 +39,21 @@ impl Refresher {
         all_ok
     }
 
+    /// Refreshes the providers that never had keys (new after a reload); whether all succeeded.
+    async fn refresh_new(&self) -> bool {
+        let mut all_ok = true;
+        for provider in self.registry.providers() {
+            if provider.keys_generation() > 0 {
+                continue;
+            }
+            if let Err(error) = provider.refresh().await {
+                all_ok = false;
+                log::warn!("refresh of provider {} failed: {error}", provider.issuer());
+            }
+        }
+        all_ok
+    }
+
     fn sweep(&self) {
         let now = Instant::now();
         for plugin in self.registry.plugins() {
@@ -78,6 +93,11 @@ impl BackgroundService for Refresher {
             tokio::select! {
                 _ = shutdown.changed() => return,
                 _ = tokio::time::sleep_until(wake.into()) => {}
+                _ = self.registry.providers_changed().notified() => {
+                    if !self.refresh_new().await {
+                        next_refresh = next_refresh.min(Instant::now() + retry);
+                    }
+                }
             }
         }
     }

@@ -25,27 +25,37 @@ const CAPPED_CRATES: [&str; 7] = [
 struct RedactingLogger {
     inner: env_logger::Logger,
     /// Access log lines (target `access`): written as they are, without a prefix, so a
-    /// JSON line stays one JSON object.
+    /// JSON line stays one JSON object. `access_log.rs` scrubs the fields it takes from the
+    /// request; scrubbing the finished line could break its JSON escapes.
     access: env_logger::Logger,
+    /// The access log does not follow `log_level` (as in Kong); only `RUST_LOG` can turn it
+    /// off (`access=off`).
+    access_enabled: bool,
 }
+
+/// The access log's target.
+const ACCESS: &str = "access";
 
 impl Log for RedactingLogger {
     fn enabled(&self, metadata: &Metadata<'_>) -> bool {
-        self.inner.enabled(metadata)
+        if metadata.target() == ACCESS {
+            self.access_enabled
+        } else {
+            self.inner.enabled(metadata)
+        }
     }
 
     fn log(&self, record: &Record<'_>) {
-        if !self.inner.enabled(record.metadata()) {
+        if !self.enabled(record.metadata()) {
+            return;
+        }
+        if record.target() == ACCESS {
+            self.access.log(record);
             return;
         }
         let line = record.args().to_string();
         let scrubbed = scrub(&line);
-        let logger = if record.target() == "access" {
-            &self.access
-        } else {
-            &self.inner
-        };
-        logger.log(
+        self.inner.log(
             &Record::builder()
                 .metadata(record.metadata().clone())
                 .args(format_args!("{scrubbed}"))
@@ -76,7 +86,25 @@ pub fn init(level: log::LevelFilter) {
         .filter_level(log::LevelFilter::Trace)
         .format(|buf, record| writeln!(buf, "{}", record.args()))
         .build();
-    if log::set_boxed_logger(Box::new(RedactingLogger { inner, access })).is_ok() {
+    let access_metadata = Metadata::builder()
+        .target(ACCESS)
+        .level(log::Level::Info)
+        .build();
+    let access_enabled = std::env::var_os("RUST_LOG").is_none()
+        || env_logger::Builder::from_env(env())
+            .build()
+            .enabled(&access_metadata);
+    let max = if access_enabled {
+        max.max(log::LevelFilter::Info)
+    } else {
+        max
+    };
+    let logger = RedactingLogger {
+        inner,
+        access,
+        access_enabled,
+    };
+    if log::set_boxed_logger(Box::new(logger)).is_ok() {
         log::set_max_level(max);
     }
 }
@@ -94,7 +122,7 @@ fn patterns() -> &'static [(Regex, &'static str)] {
                 "[token]",
             ),
             (
-                r"(?i)(client_secret|access_token|password)=[^&\s\x22']*",
+                r"(?i)(client_secret|access_token|password)=[^&\s\x22'\\]*",
                 "$1=[redacted]",
             ),
         ]

@@ -401,6 +401,18 @@ impl ProxyHttp for Gateway {
         }
     }
 
+    /// What Pingora's own error lines say about the request: method, path and request id.
+    /// Its default adds the query string and Host, and a query may carry credentials.
+    fn request_summary(&self, session: &Session, ctx: &RequestContext) -> String {
+        let request = session.req_header();
+        format!(
+            "{} {} request_id={}",
+            request.method,
+            request.uri.path(),
+            ctx.request_id
+        )
+    }
+
     async fn logging(
         &self,
         session: &mut Session,

@@ -18,6 +18,8 @@ pub struct Reloader {
     path: PathBuf,
     store: Arc<SnapshotStore>,
     registry: Arc<PluginRegistry>,
+    /// One reload at a time, in the order the signals came.
+    running: tokio::sync::Mutex<()>,
 }
 
 impl Reloader {
@@ -27,11 +29,13 @@ impl Reloader {
             path,
             store,
             registry,
+            running: tokio::sync::Mutex::new(()),
         }
     }
 
     /// One reload, off the async threads (compiling may resolve upstream host names).
     pub async fn reload_now(&self) {
+        let _one_at_a_time = self.running.lock().await;
         log::info!("SIGHUP received, reloading {}", self.path.display());
         let path = self.path.clone();
         let store = Arc::clone(&self.store);
@@ -63,6 +67,9 @@ pub fn reload_declarative(
                 .cloned()
                 .collect();
             registry.retain_only(&in_use);
+            // Providers new to this config get their discovery and keys now, not at the
+            // next periodic refresh.
+            registry.providers_changed().notify_one();
             log::info!(
                 "configuration reloaded (hash {hash}) from {}",
                 path.display()

@@ -20,13 +20,13 @@ const GATEWAY_KEYS: [(&str, bool); 10] = [
 ];
 
 /// Pingora's own top-level keys that may come from the environment.
-const PINGORA_KEYS: [&str; 10] = [
+/// (`user`/`group` are left out: the systemd unit sets them, and its system-call filter
+/// would refuse Pingora's setuid.)
+const PINGORA_KEYS: [&str; 8] = [
     "threads",
     "pid_file",
     "upgrade_sock",
     "error_log",
-    "user",
-    "group",
     "grace_period_seconds",
     "graceful_shutdown_timeout_seconds",
     "upstream_keepalive_pool_size",

@@ -6,7 +6,7 @@
 //! SIGHUP's default action ends the process, so there must be no window in which a reload
 //! request kills it. Installed before a daemon fork, it is inherited by the daemon.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use pingora::server::{ExecutionPhase, ShutdownWatch};
@@ -41,7 +41,7 @@ struct Sources {
 /// Reloads at SIGHUP, drains when Pingora starts a graceful upgrade, until shutdown.
 pub struct SignalService {
     sources: Mutex<Option<Sources>>,
-    reloader: Reloader,
+    reloader: Arc<Reloader>,
 }
 
 impl SignalService {
@@ -53,7 +53,7 @@ impl SignalService {
     ) -> Self {
         Self {
             sources: Mutex::new(Some(Sources { hangups, phases })),
-            reloader,
+            reloader: Arc::new(reloader),
         }
     }
 }
@@ -91,7 +91,10 @@ impl BackgroundService for SignalService {
                     if received.is_none() {
                         return;
                     }
-                    self.reloader.reload_now().await;
+                    // In its own task: a slow reload (name resolution) must not hold up
+                    // draining or shutdown.
+                    let reloader = Arc::clone(&self.reloader);
+                    tokio::spawn(async move { reloader.reload_now().await });
                 }
                 phase = next_phase(&mut phases) => {
                     if matches!(phase, ExecutionPhase::GracefulUpgradeTransferringFds) {

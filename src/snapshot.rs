@@ -1,6 +1,6 @@
 //! One immutable configuration as requests see it, and the store that swaps it atomically.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::SystemTime;
 
@@ -53,6 +53,8 @@ pub struct ReloadCounts {
 pub struct SnapshotStore {
     current: RwLock<Arc<Snapshot>>,
     reloads: ReloadCounts,
+    /// Set the first time `/status/ready` could answer 200; a reload never clears it.
+    has_been_ready: AtomicBool,
 }
 
 impl SnapshotStore {
@@ -60,7 +62,18 @@ impl SnapshotStore {
         Self {
             current: RwLock::new(Arc::new(snapshot)),
             reloads: ReloadCounts::default(),
+            has_been_ready: AtomicBool::new(false),
         }
+    }
+
+    /// Whether the gateway was ready once (it then stays ready across reloads, as Kong's).
+    pub fn has_been_ready(&self) -> bool {
+        self.has_been_ready.load(Ordering::Relaxed)
+    }
+
+    /// Latches readiness (see `metrics::status_page::readiness`).
+    pub fn mark_ready(&self) {
+        self.has_been_ready.store(true, Ordering::Relaxed);
     }
 
     /// Reload outcomes so far (a successful reload is counted by `replace`).

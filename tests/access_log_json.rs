@@ -152,3 +152,67 @@ fn text_access_lines_when_asked() {
     assert!(!gateway.logs().contains("secret=1"));
     assert!(!gateway.logs().lines().any(|l| l.starts_with('{')));
 }
+
+/// Sends `request_line` as is (a path with `"` or `\\` that a client library would encode)
+/// and returns the status code.
+fn raw_status(port: u16, request_line: &str) -> u16 {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    write!(
+        stream,
+        "{request_line}\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .expect("write");
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    answer
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn access_log_ignores_log_level_and_stays_json_with_hostile_paths() {
+    let closed = ports::free_port();
+    let gateway = Gateway::start_with_env(
+        &format!(
+            "_format_version: \"3.0\"\nservices:\n- name: svc\n  url: http://127.0.0.1:{closed}\n  retries: 1\n  routes:\n  - name: r\n    paths: [/r]\n"
+        ),
+        &[("RUST_LOG", ""), ("GATEWAY_LOG_LEVEL", "warn")],
+    );
+    // Pingora logs a failed proxy attempt at warn and error: with the query, by default.
+    let code = "SECRETCODE123";
+    assert_eq!(
+        http::get(&gateway.url(&format!("/r/cb?code={code}&state=s")), &[]).status,
+        502
+    );
+    // A scrubbed value next to a quote and a backslash must not break the JSON escapes.
+    assert_eq!(
+        raw_status(gateway.port(), r#"GET /nothing/password=x"y\z HTTP/1.1"#),
+        404
+    );
+    let lines = access_lines(&gateway, 2);
+    assert_eq!(lines.len(), 2, "{lines:#?}");
+    assert_eq!(lines[0]["path"], "/r/cb", "{}", lines[0]);
+    assert_eq!(lines[0]["status"], 502, "{}", lines[0]);
+    assert_eq!(
+        lines[1]["path"], "/nothing/password=[redacted]\"y\\z",
+        "{}",
+        lines[1]
+    );
+    let logs = gateway.logs();
+    assert!(
+        logs.lines().any(|line| line.contains("WARN")),
+        "Pingora's warnings are expected in this log: {logs}"
+    );
+    assert!(!logs.contains(code), "the query reached the log: {logs}");
+    assert!(!logs.contains("x\\\"y"), "{logs}");
+    assert!(
+        !logs.lines().any(|line| line.contains(" INFO ")),
+        "log_level warn hides info lines other than the access log: {logs}"
+    );
+}

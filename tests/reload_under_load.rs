@@ -207,6 +207,34 @@ fn a_reload_keeps_the_token_cache_and_requests_in_flight_keep_their_config() {
         slow.text()
     );
     assert_eq!(s.idp.stats().for_client(KONG_ID), 1);
+
+    // A changed plugin config brings a new provider: it gets discovery and keys right after
+    // the reload (not at the next periodic refresh), and readiness does not drop meanwhile.
+    let status = s.gateway.status_url("/status/ready");
+    assert_eq!(http::get(&status, &[]).status, 200);
+    let before = s.idp.stats();
+    let retimed = std::fs::read_to_string(&file)
+        .expect("read config")
+        .replace(
+            "consumer_optional: false",
+            "consumer_optional: false\n        timeout: 9000",
+        );
+    std::fs::write(&file, retimed).expect("write config");
+    hangup(s.gateway.pid());
+    let refetched = support::poll(WAIT, Duration::from_millis(20), || {
+        assert_eq!(
+            http::get(&status, &[]).status,
+            200,
+            "not ready after a reload"
+        );
+        let now = s.idp.stats();
+        (now.discovery_requests > before.discovery_requests).then_some(())
+    });
+    assert!(
+        refetched.is_some(),
+        "the new provider was not refreshed after the reload:\n{}",
+        s.gateway.logs()
+    );
     s.assert_logs_clean();
 }
 

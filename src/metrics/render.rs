@@ -272,7 +272,7 @@ fn configuration(out: &mut String, store: &SnapshotStore, snapshot: &crate::snap
     let _ = writeln!(
         out,
         "oidc_gateway_ready {}",
-        u8::from(readiness(snapshot).is_ok())
+        u8::from(readiness(store).is_ok())
     );
 }
 

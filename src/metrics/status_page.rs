@@ -34,13 +34,19 @@ pub fn providers(snapshot: &Snapshot) -> Vec<&Arc<Provider>> {
 
 /// Ready once the configuration is loaded (it is, once a snapshot exists) and every identity
 /// provider it uses has had its signing keys (JWKS) fetched at least once; with no provider
-/// the gateway is ready at once. The error says what is still missing.
-pub fn readiness(snapshot: &Snapshot) -> Result<(), String> {
-    let waiting = providers(snapshot)
+/// the gateway is ready at once. Once ready it stays ready: a reload that brings a new
+/// provider must not take a whole fleet out of its load balancers at once (Kong's readiness
+/// does not go back either). The error says what is still missing.
+pub fn readiness(store: &SnapshotStore) -> Result<(), String> {
+    if store.has_been_ready() {
+        return Ok(());
+    }
+    let waiting = providers(&store.current())
         .iter()
         .filter(|provider| provider.keys_generation() == 0)
         .count();
     if waiting == 0 {
+        store.mark_ready();
         Ok(())
     } else {
         Err(format!(
@@ -59,7 +65,7 @@ pub fn token_cache_entries(snapshot: &Snapshot) -> usize {
 
 /// `/status/ready`: status code and body.
 pub fn ready_response(store: &SnapshotStore) -> (u16, Value) {
-    match readiness(&store.current()) {
+    match readiness(store) {
         Ok(()) => (200, json!({ "message": "ready" })),
         Err(message) => (503, json!({ "message": message })),
     }
@@ -87,7 +93,7 @@ pub fn status_document(store: &SnapshotStore) -> Value {
             "succeeded": load(&store.reloads().succeeded),
             "failed": load(&store.reloads().failed),
         },
-        "ready": readiness(&snapshot).is_ok(),
+        "ready": readiness(store).is_ok(),
         "token_cache_entries": token_cache_entries(&snapshot),
         "version": env!("CARGO_PKG_VERSION"),
     });

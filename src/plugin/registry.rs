@@ -19,6 +19,8 @@ pub struct PluginRegistry {
     insecure_client: reqwest::Client,
     plugins: Mutex<HashMap<OpenIdConnectConfig, Arc<OpenIdConnectPlugin>>>,
     providers: Mutex<HashMap<ProviderSettings, Arc<Provider>>>,
+    /// Woken after a reload so providers new to the config get their keys at once.
+    providers_changed: tokio::sync::Notify,
 }
 
 impl PluginRegistry {
@@ -30,7 +32,13 @@ impl PluginRegistry {
             settings,
             plugins: Mutex::new(HashMap::new()),
             providers: Mutex::new(HashMap::new()),
+            providers_changed: tokio::sync::Notify::new(),
         })
+    }
+
+    /// Notified after a reload (`reload.rs`); the background refresher waits on it.
+    pub fn providers_changed(&self) -> &tokio::sync::Notify {
+        &self.providers_changed
     }
 
     pub fn settings(&self) -> &PluginSettings {

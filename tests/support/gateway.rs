@@ -63,7 +63,12 @@ impl Gateway {
                 .stdout(Stdio::from(log))
                 .stderr(Stdio::from(log2));
             for (k, v) in env {
-                cmd.env(k, v);
+                // `("RUST_LOG", "")` means: no RUST_LOG at all (gateway.log_level decides).
+                if *k == "RUST_LOG" && v.is_empty() {
+                    cmd.env_remove(k);
+                } else {
+                    cmd.env(k, v);
+                }
             }
             let mut child = ChildGuard::spawn("oidc-gateway", &mut cmd);
             let ready = std::iter::once(port)
