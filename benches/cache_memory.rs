@@ -24,6 +24,10 @@ use oidc_gateway::oidc::provider::{Provider, ProviderSettings};
 use oidc_gateway::oidc::secret::ClientCredentials;
 use oidc_gateway::oidc::token_cache::{CacheLimits, CachedToken, Lookup};
 
+/// The gateway binary's allocator (src/main.rs), so the figures are the gateway's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const ISSUER: &str = "http://127.0.0.1:8080/realms/kong";
 
 fn flow(max_entries: usize) -> ClientCredentialsFlow {
