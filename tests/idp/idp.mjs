@@ -25,6 +25,8 @@
 // fresh key is generated and written there; /_test/rotate-key rewrites it. So a restart with the
 // same --key-file keeps the key, and deleting the file before a restart changes it.
 // --watch-stdin: exit when stdin closes (lets a test harness make sure the IdP never outlives it).
+// Environment: IDP_EXTRA_CLIENTS (JSON array of clients), IDP_LOAD_CLIENTS=N (N generated clients
+// load-1..load-N for the load kit, see provider.mjs).
 
 import { createServer } from 'node:http';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';

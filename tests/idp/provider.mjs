@@ -41,15 +41,36 @@ function extraClients() {
   }));
 }
 
+// IDP_LOAD_CLIENTS=N registers N generated clients for the load kit (benches/load):
+// client_id load-<i>, secret loadsecret-<i zero-padded to 22 digits> (32 characters, the
+// length of a Keycloak secret), client_secret_basic, for i in 1..N.
+export function loadClientSecret(i) {
+  return `loadsecret-${String(i).padStart(22, '0')}`;
+}
+
+function loadClients() {
+  const raw = process.env.IDP_LOAD_CLIENTS;
+  if (!raw) return [];
+  const count = Number.parseInt(raw, 10);
+  if (!Number.isInteger(count) || count < 0 || count > 2_000_000) throw new Error('bad IDP_LOAD_CLIENTS');
+  const list = new Array(count);
+  for (let i = 1; i <= count; i += 1) {
+    list[i - 1] = { client_id: `load-${i}`, client_secret: loadClientSecret(i), token_endpoint_auth_method: 'client_secret_basic' };
+  }
+  return list;
+}
+
 let clientsCache;
+let methodById;
 function allClients() {
-  clientsCache ??= [...STATIC_CLIENTS, ...extraClients()];
+  clientsCache ??= [...STATIC_CLIENTS, ...extraClients(), ...loadClients()];
   return clientsCache;
 }
 
 // The registered token_endpoint_auth_method of a known client, else undefined.
 export function authMethodOf(clientId) {
-  return allClients().find((c) => c.client_id === clientId)?.token_endpoint_auth_method;
+  methodById ??= new Map(allClients().map((c) => [c.client_id, c.token_endpoint_auth_method]));
+  return methodById.get(clientId);
 }
 
 function clientMetadata(c) {
