@@ -9,6 +9,8 @@ use std::io::Write as _;
 use std::sync::OnceLock;
 
 use log::{Log, Metadata, Record};
+
+use crate::server_config::AccessLog;
 use regex::Regex;
 
 /// Crates whose debug output dumps requests; never below `info`.
@@ -28,8 +30,8 @@ struct RedactingLogger {
     /// JSON line stays one JSON object. `access_log.rs` scrubs the fields it takes from the
     /// request; scrubbing the finished line could break its JSON escapes.
     access: env_logger::Logger,
-    /// The access log does not follow `log_level` (as in Kong); only `RUST_LOG` can turn it
-    /// off (`access=off`).
+    /// The access log does not follow `log_level` (as in Kong): `gateway.access_log: off`
+    /// turns it off, as does `RUST_LOG` when it disables the target (`access=off`).
     access_enabled: bool,
 }
 
@@ -72,7 +74,8 @@ impl Log for RedactingLogger {
 }
 
 /// Installs the logger; `RUST_LOG` chooses levels, else `level` (`gateway.log_level`).
-pub fn init(level: log::LevelFilter) {
+/// Access lines go where `access_log` says.
+pub fn init(level: log::LevelFilter, access_log: AccessLog) {
     let default = level.as_str().to_ascii_lowercase();
     let env = || env_logger::Env::default().default_filter_or(default.as_str());
     let requested = env_logger::Builder::from_env(env()).build().filter();
@@ -83,6 +86,10 @@ pub fn init(level: log::LevelFilter) {
     let inner = builder.build();
     let max = inner.filter();
     let access = env_logger::Builder::new()
+        .target(match access_log {
+            AccessLog::Stdout => env_logger::Target::Stdout,
+            AccessLog::Stderr | AccessLog::Off => env_logger::Target::Stderr,
+        })
         .filter_level(log::LevelFilter::Trace)
         .format(|buf, record| writeln!(buf, "{}", record.args()))
         .build();
@@ -90,10 +97,11 @@ pub fn init(level: log::LevelFilter) {
         .target(ACCESS)
         .level(log::Level::Info)
         .build();
-    let access_enabled = std::env::var_os("RUST_LOG").is_none()
-        || env_logger::Builder::from_env(env())
-            .build()
-            .enabled(&access_metadata);
+    let access_enabled = access_log != AccessLog::Off
+        && (std::env::var_os("RUST_LOG").is_none()
+            || env_logger::Builder::from_env(env())
+                .build()
+                .enabled(&access_metadata));
     let max = if access_enabled {
         max.max(log::LevelFilter::Info)
     } else {

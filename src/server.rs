@@ -39,7 +39,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
                 .to_owned(),
         );
     }
-    crate::logging::init(startup.log_level);
+    crate::logging::init(startup.log_level, startup.access_log);
     let compiled = match load_declarative_file(&startup.declarative_config) {
         Ok(compiled) => compiled,
         Err(errors) => {

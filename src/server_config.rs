@@ -38,6 +38,10 @@ pub struct GatewaySection {
     /// Access log format: `json` (one object per line, the default) or `text`.
     #[serde(default)]
     pub log_format: Option<LogFormat>,
+    /// Where access lines go: `stderr` (the default), `stdout` or `off` (Kong's
+    /// `proxy_access_log`; `/dev/stderr` and `/dev/stdout` are accepted too).
+    #[serde(default)]
+    pub access_log: Option<AccessLog>,
     /// Path of the Kong declarative config; relative to the folder of the file it is in.
     #[serde(default)]
     pub declarative_config: Option<PathBuf>,
@@ -50,6 +54,18 @@ pub struct GatewaySection {
     /// Connect timeout to the IdP in milliseconds.
     #[serde(default)]
     pub idp_connect_timeout_ms: Option<u64>,
+}
+
+/// Where the access log is written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AccessLog {
+    #[default]
+    #[serde(alias = "/dev/stderr")]
+    Stderr,
+    #[serde(alias = "/dev/stdout")]
+    Stdout,
+    Off,
 }
 
 /// Access log line format.
@@ -78,6 +94,7 @@ pub struct StartupConfig {
     pub plugin_settings: PluginSettings,
     pub log_level: log::LevelFilter,
     pub log_format: LogFormat,
+    pub access_log: AccessLog,
 }
 
 /// Longest background refresh interval accepted (a day).
@@ -152,6 +169,7 @@ pub fn load(cli: &Cli) -> Result<StartupConfig, String> {
         plugin_settings: plugin_settings(&section),
         log_level,
         log_format: section.log_format.unwrap_or_default(),
+        access_log: section.access_log.unwrap_or_default(),
     })
 }
 

@@ -6,7 +6,7 @@
 use serde_yaml::{Mapping, Value};
 
 /// Keys of the `gateway:` section, and whether each takes a list.
-const GATEWAY_KEYS: [(&str, bool); 10] = [
+const GATEWAY_KEYS: [(&str, bool); 11] = [
     ("proxy_listen", true),
     ("status_listen", false),
     ("ssl_cert", true),
@@ -14,6 +14,7 @@ const GATEWAY_KEYS: [(&str, bool); 10] = [
     ("declarative_config", false),
     ("log_level", false),
     ("log_format", false),
+    ("access_log", false),
     ("token_cache_max_entries", false),
     ("jwks_refresh_seconds", false),
     ("idp_connect_timeout_ms", false),

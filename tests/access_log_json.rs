@@ -216,3 +216,18 @@ fn access_log_ignores_log_level_and_stays_json_with_hostile_paths() {
         "log_level warn hides info lines other than the access log: {logs}"
     );
 }
+
+#[test]
+fn access_log_off_writes_no_access_line() {
+    let gateway = Gateway::start_with_env(
+        "_format_version: \"3.0\"\n",
+        &[("RUST_LOG", ""), ("GATEWAY_ACCESS_LOG", "off")],
+    );
+    for _ in 0..3 {
+        assert_eq!(http::get(&gateway.url("/nothing"), &[]).status, 404);
+    }
+    // The gateway's own start-up line shows the log is written; no access line is.
+    let logs = gateway.logs();
+    assert!(logs.contains("listening on"), "{logs}");
+    assert!(!logs.contains("/nothing"), "{logs}");
+}
