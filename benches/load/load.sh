@@ -18,7 +18,7 @@
 #
 # Environment (defaults; QUICK=1 changes the ones marked *):
 #   DURATION=10* WARMUP=3* CONNS=64 LARGE=100000* MID=1000 COLD=10000* PROXY_CPU=1 LOAD_CPU=0
-#   THREADS=1 (gateway worker threads)  CASES="direct nginx haproxy haproxy-jwt gw-plain gw-cc-1
+#   THREADS=1 (gateway worker threads)  CASES="direct nginx haproxy haproxy-jwt gw-plain gw-plain-token gw-cc-1
 #   gw-cc-mid gw-cc-large gw-bearer cold" (a subset runs only those)  SKIP_SETUP=1 (no apt, no
 #   setup.sh, no build)  GATEWAY_BIN=target/release/oidc-gateway (compare two builds)
 #   PROFILE_DIR=DIR: perf record (cpu-clock, 999 Hz) of the proxy during each measured run; flat
@@ -45,7 +45,7 @@ COLD="${COLD:-10000}"
 PROXY_CPU="${PROXY_CPU:-1}"
 LOAD_CPU="${LOAD_CPU:-0}"
 THREADS="${THREADS:-1}"
-CASES="${CASES:-direct nginx haproxy haproxy-jwt gw-plain gw-cc-1 gw-cc-mid gw-cc-large gw-bearer cold}"
+CASES="${CASES:-direct nginx haproxy haproxy-jwt gw-plain gw-plain-token gw-cc-1 gw-cc-mid gw-cc-large gw-bearer cold}"
 GATEWAY_BIN="${GATEWAY_BIN:-$ROOT/target/release/oidc-gateway}"
 export LOAD_KIT_DIR="$KIT"
 
@@ -367,6 +367,14 @@ if wants gw-plain; then
   expect_200 "$GW/plain/"
   RSS_AT[0]="$(mem_kib "$GW_PID" VmRSS)"
   measure gw-plain "gateway plain route" "$GW_PID" "$GW/plain/" -s "$KIT/plain.lua"
+fi
+if wants gw-plain-token; then
+  # The plain route carrying the IdP token both ways: the bytes of an authenticated request
+  # without any authentication work, to tell the two costs apart.
+  start_gateway
+  expect_200 "$GW/plain/" -H "Authorization: Bearer $BEARER"
+  measure gw-plain-token "gateway plain route, 1.2 KB token passed through" "$GW_PID" "$GW/plain/" \
+    -s "$KIT/plain.lua" -H "Authorization: Bearer $BEARER"
 fi
 wants gw-cc-1 && gateway_cc 1 gw-cc-1 "gateway client_credentials, 1 client"
 wants gw-cc-mid && gateway_cc "$MID" gw-cc-mid "gateway client_credentials, $MID clients"
