@@ -11,54 +11,23 @@
 //! Run: cargo bench --bench cache_memory   (CACHE_MEMORY_COUNTS=100000,1000000 by default;
 //! under `cargo test` it fills 1,000 as a smoke test)
 
+#[path = "support/flow.rs"]
+mod flow;
 #[path = "../tests/mint/mod.rs"]
 mod mint;
 
 use std::sync::atomic::AtomicU64;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use flow::{bench_flow, ISSUER};
 use http::HeaderValue;
-use oidc_gateway::config::openid_connect::TokenEndpointAuthMethod;
-use oidc_gateway::oidc::client_credentials::{ClientCredentialsFlow, FlowSettings, Now};
-use oidc_gateway::oidc::provider::{Provider, ProviderSettings};
+use oidc_gateway::oidc::client_credentials::Now;
 use oidc_gateway::oidc::secret::ClientCredentials;
-use oidc_gateway::oidc::token_cache::{CacheLimits, CachedToken, Lookup};
+use oidc_gateway::oidc::token_cache::{CachedToken, Lookup};
 
 /// The gateway binary's allocator (src/main.rs), so the figures are the gateway's.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-const ISSUER: &str = "http://127.0.0.1:8080/realms/kong";
-
-fn flow(max_entries: usize) -> ClientCredentialsFlow {
-    let settings = FlowSettings {
-        auth_method: TokenEndpointAuthMethod::ClientSecretBasic,
-        scopes: vec!["openid".into()],
-        timeout: Duration::from_secs(1),
-        leeway_seconds: 0,
-        cache_tokens: true,
-        ttl_min: None,
-        ttl_max: None,
-        negative_ttl: Duration::from_secs(5),
-        upstream_scheme: Some("Bearer".into()),
-        consumer_claims: vec!["client_id".into()],
-        cache_limits: CacheLimits { max_entries },
-    };
-    let provider = ProviderSettings {
-        issuer: ISSUER.into(),
-        token_endpoint: None,
-        extra_jwks_uris: Vec::new(),
-        timeout: Duration::from_secs(1),
-        ssl_verify: false,
-        min_refetch_interval: Duration::from_secs(5),
-    };
-    ClientCredentialsFlow::new(
-        settings,
-        Arc::new(Provider::new(provider, reqwest::Client::new())),
-        None,
-    )
-}
 
 /// The resident set size of this process in bytes, from /proc/self/status.
 fn rss_bytes() -> u64 {
@@ -116,7 +85,7 @@ fn main() {
     let template = key.token(&claims);
     let now = Now::current();
 
-    let flow = flow(largest.max(1) * 2);
+    let flow = bench_flow(largest.max(1) * 2);
     let base = rss_bytes();
     println!(
         "cache_memory: test-only fill of the real token cache; JWT {} bytes; RSS before {:.1} MiB",

@@ -3,6 +3,8 @@
 //! bearer method's cache hit and cold verification; plus the crypto alternatives the
 //! README's choice of library rests on.
 
+#[path = "support/flow.rs"]
+mod flow;
 #[path = "../tests/mint/mod.rs"]
 mod mint;
 
@@ -15,45 +17,23 @@ use aws_lc_rs::signature::{RsaPublicKeyComponents, RSA_PKCS1_2048_8192_SHA256};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use criterion::{criterion_group, criterion_main, Criterion};
+use flow::{bench_flow, bench_provider_settings, ISSUER};
 use http::HeaderValue;
 use oidc_gateway::config::openid_connect::OpenIdConnectConfig;
-use oidc_gateway::config::openid_connect::TokenEndpointAuthMethod;
 use oidc_gateway::oidc::bearer::{BearerSettings, BearerVerifier};
 use oidc_gateway::oidc::bearer_token;
-use oidc_gateway::oidc::client_credentials::{ClientCredentialsFlow, FlowSettings, Now};
+use oidc_gateway::oidc::client_credentials::Now;
 use oidc_gateway::oidc::credentials::from_authorization_header;
 use oidc_gateway::oidc::identity::IdentityBuilder;
 use oidc_gateway::oidc::jwks::parse_jwks;
 use oidc_gateway::oidc::jwt::{verify, Expectations};
-use oidc_gateway::oidc::provider::{Provider, ProviderSettings};
-use oidc_gateway::oidc::token_cache::{CacheLimits, CachedToken, Lookup};
+use oidc_gateway::oidc::provider::Provider;
+use oidc_gateway::oidc::token_cache::{CachedToken, Lookup};
 
-const ISSUER: &str = "http://127.0.0.1:8080/realms/kong";
 const SECRET: &str = "RVXO9SOJskjw4LeVupjRbIMJIAyyil8j";
 
-fn flow() -> ClientCredentialsFlow {
-    let settings = FlowSettings {
-        auth_method: TokenEndpointAuthMethod::ClientSecretBasic,
-        scopes: vec!["openid".into()],
-        timeout: Duration::from_secs(1),
-        leeway_seconds: 0,
-        cache_tokens: true,
-        ttl_min: None,
-        ttl_max: None,
-        negative_ttl: Duration::from_secs(5),
-        upstream_scheme: Some("Bearer".into()),
-        consumer_claims: vec!["client_id".into()],
-        cache_limits: CacheLimits {
-            max_entries: 1_000_000,
-        },
-    };
-    let provider = bench_provider_settings();
-    let client = reqwest::Client::new();
-    ClientCredentialsFlow::new(settings, Arc::new(Provider::new(provider, client)), None)
-}
-
 fn cache_hit(c: &mut Criterion) {
-    let flow = flow();
+    let flow = bench_flow(1_000_000);
     let header = format!("Basic {}", STANDARD.encode(format!("kong_id:{SECRET}")));
     let now = Now::current();
     // A cache with 1,000 other clients besides the one looked up.
@@ -179,17 +159,6 @@ fn verification(c: &mut Criterion) {
 }
 
 /// The provider both benchmarked flows use (never contacted: keys are set directly).
-fn bench_provider_settings() -> ProviderSettings {
-    ProviderSettings {
-        issuer: ISSUER.into(),
-        token_endpoint: None,
-        extra_jwks_uris: Vec::new(),
-        timeout: Duration::from_secs(1),
-        ssl_verify: false,
-        min_refetch_interval: Duration::from_secs(5),
-    }
-}
-
 fn bearer_verifier() -> BearerVerifier {
     let provider = bench_provider_settings();
     let config: OpenIdConnectConfig = serde_json::from_value(serde_json::json!({

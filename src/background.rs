@@ -27,23 +27,12 @@ impl Refresher {
         Self { registry }
     }
 
-    /// Refreshes every provider once; returns whether all succeeded.
-    async fn refresh_all(&self) -> bool {
+    /// Refreshes every provider once, or with `only_new` those that never had keys (new
+    /// after a reload); returns whether all succeeded.
+    async fn refresh(&self, only_new: bool) -> bool {
         let mut all_ok = true;
         for provider in self.registry.providers() {
-            if let Err(error) = provider.refresh().await {
-                all_ok = false;
-                log::warn!("refresh of provider {} failed: {error}", provider.issuer());
-            }
-        }
-        all_ok
-    }
-
-    /// Refreshes the providers that never had keys (new after a reload); whether all succeeded.
-    async fn refresh_new(&self) -> bool {
-        let mut all_ok = true;
-        for provider in self.registry.providers() {
-            if provider.keys_generation() > 0 {
+            if only_new && provider.keys_generation() > 0 {
                 continue;
             }
             if let Err(error) = provider.refresh().await {
@@ -75,7 +64,7 @@ impl BackgroundService for Refresher {
         let mut next_sweep = Instant::now() + SWEEP_EVERY;
         loop {
             if Instant::now() >= next_refresh {
-                let delay = if self.refresh_all().await {
+                let delay = if self.refresh(false).await {
                     retry = FIRST_RETRY;
                     interval
                 } else {
@@ -94,7 +83,7 @@ impl BackgroundService for Refresher {
                 _ = shutdown.changed() => return,
                 _ = tokio::time::sleep_until(wake.into()) => {}
                 _ = self.registry.providers_changed().notified() => {
-                    if !self.refresh_new().await {
+                    if !self.refresh(true).await {
                         next_refresh = next_refresh.min(Instant::now() + retry);
                     }
                 }

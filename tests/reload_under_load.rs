@@ -116,17 +116,7 @@ fn ten_reloads_under_wrk_load_lose_nothing_and_a_bad_file_is_rejected() {
     );
     let summary = wrk.finish(Duration::from_secs(30));
     assert!(gateway.is_running(), "the gateway died");
-    assert!(
-        summary.requests > 200,
-        "too little load: {}",
-        summary.output
-    );
-    assert_eq!(summary.non_2xx, 0, "non-2xx answers:\n{}", summary.output);
-    assert_eq!(
-        summary.socket_errors, 0,
-        "socket errors:\n{}",
-        summary.output
-    );
+    summary.assert_no_failures();
     let logs = gateway.logs();
     assert_eq!(count(&logs, "configuration reloaded (hash "), 10, "{logs}");
     assert_eq!(count(&logs, "configuration reload rejected: 2 error(s)"), 1);

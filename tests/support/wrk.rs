@@ -32,6 +32,15 @@ pub struct WrkSummary {
     pub output: String,
 }
 
+impl WrkSummary {
+    /// Enough load was sent, and every answer was a 2xx with no socket error.
+    pub fn assert_no_failures(&self) {
+        assert!(self.requests > 200, "too little load: {}", self.output);
+        assert_eq!(self.non_2xx, 0, "non-2xx answers:\n{}", self.output);
+        assert_eq!(self.socket_errors, 0, "socket errors:\n{}", self.output);
+    }
+}
+
 /// A running wrk.
 pub struct Wrk {
     child: ChildGuard,
