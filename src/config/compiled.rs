@@ -8,7 +8,10 @@ use std::{collections::HashMap, net::SocketAddr, sync::Arc, time::Duration};
 use pingora::protocols::tls::CaType;
 
 use crate::balancer::Balancer;
-use crate::config::openid_connect::{ConsumerBy, OpenIdConnectConfig};
+use crate::config::compiled_credentials::{ConsumerGroup, Credentials};
+use crate::config::openid_connect::ConsumerBy;
+use crate::plugin::api::PluginConfig;
+use crate::plugin::chain::Slot;
 use crate::router::{Protocols, Router};
 use crate::tls::sni_certificates::SniCertificates;
 use crate::upstream_request::PathHandling;
@@ -25,6 +28,14 @@ pub struct CompiledConfig {
     pub upstreams: Vec<Arc<Balancer>>,
     /// Server certificates of TLS listeners by SNI (`certificates` and `snis`).
     pub certificates: SniCertificates,
+    /// Credentials of the authentication plugins, by lookup key.
+    pub credentials: Credentials,
+    /// `consumer_groups`; `Consumer::groups` indexes into this.
+    pub consumer_groups: Vec<ConsumerGroup>,
+    /// Every enabled plugin instance; `Slot` candidates index into this.
+    pub plugins: Vec<CompiledPlugin>,
+    /// Global plugins, for requests no route matched (their header_filter and log phases).
+    pub global_plugins: Vec<Slot>,
     /// Hex SHA-256 (first 32 digits, the length of Kong's hash) of the source text;
     /// empty when compiled from a parsed document.
     pub source_hash: String,
@@ -85,20 +96,29 @@ pub struct CompiledRoute {
     pub protocols: Protocols,
     /// Kong default 426.
     pub https_redirect_status_code: u16,
-    /// The effective plugin: the route's, else its service's, else a global one.
-    pub openid_connect: Option<PluginRef>,
+    /// The plugins that may apply to this route, one slot per plugin name, in Kong's
+    /// priority order; which instance of a slot runs is picked per request.
+    pub plugins: Vec<Slot>,
 }
 
-pub struct PluginRef {
+/// An enabled plugin instance.
+pub struct CompiledPlugin {
+    pub name: &'static str,
+    pub priority: i32,
     /// e.g. "services[0].routes[0].plugins[0]".
     pub path: String,
-    pub config: Arc<OpenIdConnectConfig>,
+    pub id: String,
+    pub instance_name: Option<String>,
+    /// The schemes it runs for (Kong default: all).
+    pub protocols: Protocols,
+    pub config: Arc<dyn PluginConfig>,
 }
 
-/// Shows where the plugin was declared, never its config (it may hold a salt).
-impl std::fmt::Debug for PluginRef {
+/// Shows where the plugin was declared, never its config (it may hold a secret).
+impl std::fmt::Debug for CompiledPlugin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PluginRef")
+        f.debug_struct("CompiledPlugin")
+            .field("name", &self.name)
             .field("path", &self.path)
             .finish_non_exhaustive()
     }
@@ -109,6 +129,10 @@ pub struct Consumer {
     pub id: String,
     pub username: Option<String>,
     pub custom_id: Option<String>,
+    /// Indexes into `CompiledConfig::consumer_groups`, sorted by group name.
+    pub groups: Vec<usize>,
+    /// The acl groups (`acls` entities) the consumer is in.
+    pub acls: Vec<String>,
 }
 
 #[derive(Debug)]

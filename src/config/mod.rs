@@ -11,13 +11,16 @@ pub mod certificate_model;
 mod certificates;
 pub mod compile;
 pub mod compiled;
+pub mod compiled_credentials;
+pub mod credential_model;
 mod entities;
 pub mod errors;
 pub mod ids;
 pub mod model;
 pub mod openid_connect;
 mod parse;
-mod plugin;
+pub(crate) mod plugin;
+pub mod secret_value;
 mod service;
 mod token_policy;
 mod upstream;
@@ -26,7 +29,8 @@ mod upstream_health;
 pub mod upstream_model;
 
 pub use compiled::{
-    CompiledConfig, CompiledRoute, CompiledService, Consumer, Consumers, PluginRef, ServiceTarget,
+    CompiledConfig, CompiledPlugin, CompiledRoute, CompiledService, Consumer, Consumers,
+    ServiceTarget,
 };
 pub use errors::{ConfigError, ConfigErrors};
 

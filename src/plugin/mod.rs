@@ -1,9 +1,17 @@
-//! Kong plugins: one file per plugin, plus the registry that keeps their state across reloads.
+//! Kong plugins: the plugin contract (`api`), the registry table of implemented plugins
+//! (`table`), Kong's precedence (`chain`), one folder or file per plugin, and the registry
+//! that keeps plugin state across reloads.
 
+pub mod api;
 pub mod bearer_source;
+pub mod chain;
+pub mod consumer_headers;
 pub mod consumer_match;
 pub mod credential_source;
+pub mod known_plugins;
 pub mod openid_connect;
+pub mod openid_connect_plugin;
 pub mod registry;
 pub mod settings;
+pub mod table;
 pub mod token_methods;

@@ -162,8 +162,13 @@ impl OpenIdConnectPlugin {
         }
     }
 
+    /// The plugin's config.
+    pub fn config(&self) -> &Arc<OpenIdConnectConfig> {
+        &self.config
+    }
+
     /// The access phase: authenticate the request or say what to answer instead.
-    pub async fn access(
+    pub async fn authenticate_request(
         &self,
         session: &mut Session,
         consumers: &Consumers,
@@ -293,8 +298,9 @@ impl OpenIdConnectPlugin {
         })
     }
 
-    /// Sets the token, consumer and claim headers on the upstream request; consumer and claim
-    /// headers the client sent are removed first, so none can be forged.
+    /// Sets the token, consumer and claim headers on the request to be proxied; consumer and
+    /// claim headers the client sent are removed first, so none can be forged. (A replacement
+    /// body's framing is set by the proxy on the upstream request only.)
     pub fn rewrite_upstream(
         &self,
         auth: &Authenticated,
@@ -346,10 +352,6 @@ impl OpenIdConnectPlugin {
             for (name, value) in &identity.upstream_headers {
                 request.insert_header(name.clone(), value.clone())?;
             }
-        }
-        if let Some(body) = &auth.replacement_body {
-            request.remove_header(&http::header::TRANSFER_ENCODING);
-            request.insert_header(http::header::CONTENT_LENGTH, body.len().to_string())?;
         }
         Ok(())
     }

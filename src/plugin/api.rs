@@ -1,0 +1,93 @@
+//! The contract of a Kong plugin on this data plane: its compiled config, its phases, and
+//! the per-request state the plugins of one request share.
+//!
+//! Kong's phases map onto Pingora's once, in `proxy.rs`: rewrite and access run in
+//! `request_filter` (after routing), header_filter in `response_filter` (also for the
+//! gateway's own answers), log in `logging`. A plugin edits the request to be proxied through
+//! `session.req_header_mut()`, as Kong's `kong.service.request.*` does.
+
+use std::any::Any;
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use pingora::http::ResponseHeader;
+use pingora_proxy::Session;
+
+use super::registry::PluginRegistry;
+use crate::config::compiled::{CompiledConfig, Consumer};
+use crate::finished_request::FinishedRequest;
+use crate::respond::ErrorResponse;
+
+/// A plugin instance's validated config, as compiled from the file. `build` turns it into
+/// the runtime a snapshot uses; state that must survive a reload comes from `registry`.
+pub trait PluginConfig: Send + Sync + fmt::Debug {
+    fn build(&self, registry: &PluginRegistry) -> Arc<dyn Plugin>;
+    /// For the few places that need one plugin's own type (the OIDC runtimes list).
+    fn as_any(&self) -> &dyn Any;
+}
+
+/// Which phases a plugin takes part in; the chain calls no other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Phases {
+    pub access: bool,
+    pub header_filter: bool,
+    pub log: bool,
+}
+
+impl Phases {
+    pub const ACCESS: Phases = Phases {
+        access: true,
+        header_filter: false,
+        log: false,
+    };
+}
+
+/// One plugin instance at run time.
+#[async_trait]
+pub trait Plugin: Send + Sync {
+    /// The phases this plugin implements.
+    fn phases(&self) -> Phases;
+
+    /// Kong's rewrite + access: authenticate, change the request, or answer instead (`Err`).
+    async fn access(&self, _access: &mut Access<'_>) -> Result<(), ErrorResponse> {
+        Ok(())
+    }
+
+    /// Kong's header_filter: the response header on its way to the client.
+    fn header_filter(&self, _state: &RequestState, _response: &mut ResponseHeader) {}
+
+    /// Kong's log phase, once the response is sent.
+    fn log(&self, _state: &RequestState, _finished: &FinishedRequest<'_>) {}
+}
+
+/// What the access phase of one plugin works with.
+pub struct Access<'a> {
+    pub session: &'a mut Session,
+    /// The pinned configuration: consumers, credentials, groups.
+    pub config: &'a CompiledConfig,
+    pub state: &'a mut RequestState,
+}
+
+/// What the plugins of one request learned, shared between them and the later phases.
+#[derive(Default)]
+pub struct RequestState {
+    /// The consumer an authentication plugin found (or the anonymous one).
+    pub consumer: Option<Arc<Consumer>>,
+    /// The credential that authenticated the request (`X-Credential-Identifier`); `None`
+    /// for the anonymous consumer, so later authentication plugins with `anonymous` still run.
+    pub credential: Option<String>,
+    /// Groups an authentication plugin found outside consumers (openid-connect's
+    /// `authenticated_groups_claim`), for acl.
+    pub authenticated_groups: Option<Vec<String>>,
+    /// A body to send upstream instead of the client's (credentials removed from it).
+    pub upstream_body: Option<Bytes>,
+}
+
+impl RequestState {
+    /// Whether a real credential (not the anonymous consumer) authenticated the request.
+    pub fn is_authenticated(&self) -> bool {
+        self.credential.is_some()
+    }
+}

@@ -1,0 +1,39 @@
+//! The registry table: every plugin this data plane implements, with Kong's name,
+//! `PRIORITY`, version and config compiler. Adding a plugin is its folder plus one line here.
+
+use std::sync::Arc;
+
+use serde_yaml::Value;
+
+use super::api::PluginConfig;
+use crate::config::errors::ConfigErrors;
+
+/// Compiles a plugin's `config` (absent: `None`); `path` is the plugin's own path, e.g.
+/// `services[0].plugins[1]`, under which the config's errors are reported.
+pub type CompileFn =
+    fn(config: Option<Value>, path: &str, errors: &mut ConfigErrors) -> Option<Arc<dyn PluginConfig>>;
+
+/// One implemented plugin.
+pub struct PluginSpec {
+    pub name: &'static str,
+    /// Kong's `PRIORITY`: higher runs first.
+    pub priority: i32,
+    pub version: &'static str,
+    /// Authentication plugins cannot be scoped to a consumer or consumer group (Kong's
+    /// `no_consumer`).
+    pub authentication: bool,
+    pub compile: CompileFn,
+}
+
+/// The Kong version whose bundled plugins these are modelled on (their `VERSION`).
+pub const KONG_PLUGIN_VERSION: &str = "3.9.1";
+
+/// Every implemented plugin.
+pub static PLUGINS: &[&PluginSpec] = &[
+    &super::openid_connect_plugin::SPEC,
+];
+
+/// The implemented plugin called `name`.
+pub fn find(name: &str) -> Option<&'static PluginSpec> {
+    PLUGINS.iter().copied().find(|spec| spec.name == name)
+}
