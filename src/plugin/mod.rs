@@ -11,6 +11,7 @@ pub mod credential_source;
 pub mod known_plugins;
 pub mod openid_connect;
 pub mod openid_connect_plugin;
+pub mod plugin_config;
 pub mod registry;
 pub mod settings;
 pub mod table;
