@@ -10,8 +10,11 @@ use crate::config::errors::ConfigErrors;
 
 /// Compiles a plugin's `config` (absent: `None`); `path` is the plugin's own path, e.g.
 /// `services[0].plugins[1]`, under which the config's errors are reported.
-pub type CompileFn =
-    fn(config: Option<Value>, path: &str, errors: &mut ConfigErrors) -> Option<Arc<dyn PluginConfig>>;
+pub type CompileFn = fn(
+    config: Option<Value>,
+    path: &str,
+    errors: &mut ConfigErrors,
+) -> Option<Arc<dyn PluginConfig>>;
 
 /// One implemented plugin.
 pub struct PluginSpec {
@@ -29,9 +32,7 @@ pub struct PluginSpec {
 pub const KONG_PLUGIN_VERSION: &str = "3.9.1";
 
 /// Every implemented plugin.
-pub static PLUGINS: &[&PluginSpec] = &[
-    &super::openid_connect_plugin::SPEC,
-];
+pub static PLUGINS: &[&PluginSpec] = &[&super::openid_connect_plugin::SPEC];
 
 /// The implemented plugin called `name`.
 pub fn find(name: &str) -> Option<&'static PluginSpec> {
