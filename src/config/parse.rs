@@ -12,6 +12,7 @@ use super::credential_model::{
     HmacAuthCredentialDef, JwtSecretDef, KeyAuthCredentialDef,
 };
 use super::errors::{deserialize_at, join, ConfigErrors};
+use super::legacy_format::{migrate_path, FormatVersion};
 use super::model::{CaCertificateDef, ConsumerDef, PluginDef, RouteDef, ServiceDef};
 use super::upstream_model::{TargetDef, UpstreamDef};
 
@@ -155,7 +156,7 @@ pub fn parse_document(root: Value, errors: &mut ConfigErrors) -> Document {
             None => errors.push("document", "keys must be strings"),
         }
     }
-    check_format_version(top.get("_format_version"), errors);
+    let format = check_format_version(top.get("_format_version"), errors);
     if let Some(transform) = top.get("_transform") {
         if !transform.is_bool() {
             errors.push("_transform", "invalid type: expected a boolean");
@@ -255,6 +256,13 @@ pub fn parse_document(root: Value, errors: &mut ConfigErrors) -> Document {
         doc.ca_certificates.push(certificate);
     }
     parse_certificates(&mut doc, &mut top, errors);
+    if format == FormatVersion::Legacy {
+        for (entry, _) in doc.routes.iter_mut() {
+            if let Some(def) = entry.def.as_mut() {
+                def.paths = def.paths.iter().map(|p| migrate_path(p)).collect();
+            }
+        }
+    }
     doc
 }
 
@@ -292,18 +300,24 @@ fn parse_certificates(doc: &mut Document, top: &mut Mapping, errors: &mut Config
     }
 }
 
-fn check_format_version(version: Option<&Value>, errors: &mut ConfigErrors) {
+fn check_format_version(version: Option<&Value>, errors: &mut ConfigErrors) -> FormatVersion {
+    let current = FormatVersion::Current;
     match version {
         None => errors.push("_format_version", "missing field"),
         Some(Value::String(v)) if v == "3.0" || v == "3.0.0" => {}
+        Some(Value::String(v)) if v == "1.1" || v == "2.1" => return FormatVersion::Legacy,
         // An unquoted `3.0` is read as a number: same meaning.
         Some(Value::Number(n)) if n.as_f64() == Some(3.0) => {}
+        Some(Value::Number(n)) if matches!(n.as_f64(), Some(v) if v == 1.1 || v == 2.1) => {
+            return FormatVersion::Legacy
+        }
         Some(Value::String(_)) | Some(Value::Number(_)) => errors.push(
             "_format_version",
-            "unsupported value: only \"3.0\" is supported",
+            "unsupported value: expected \"3.0\", \"2.1\" or \"1.1\"",
         ),
         Some(_) => errors.push("_format_version", "invalid type: expected a string"),
     }
+    current
 }
 
 fn parse_consumer(doc: &mut Document, mut value: Value, path: String, errors: &mut ConfigErrors) {
