@@ -544,7 +544,9 @@ pub struct OpenIdConnectConfig {
     pub bearer_token_cookie_name: Option<String>,
 
     // Change what the implemented methods do and are not implemented: refused by
-    // `openid_connect_fields` when set to anything but Kong's default, each with its reason.
+    // `openid_connect_fields` when set to anything but Kong's default (those that change one
+    // method only, e.g. `audience` for client_credentials, only while it is enabled), each
+    // with its reason.
     /// Kong default: false.
     pub using_pseudo_issuer: Option<bool>,
     /// Kong default: `off`.
