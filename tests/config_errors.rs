@@ -56,7 +56,7 @@ fn good_plugin_config_is_accepted() {
 fn format_version_and_top_level_keys() {
     let e = errors_of("services: []\n");
     assert_error(&e, "_format_version", "missing field");
-    let e = errors_of("_format_version: \"2.1\"\n");
+    let e = errors_of("_format_version: \"2.0\"\n");
     assert_error(&e, "_format_version", "unsupported value");
     let e = errors_of("_format_version: \"3.0\"\nupstreamz: []\n_transform: yes please\n");
     assert_error(&e, "upstreamz", "unknown field");
