@@ -615,7 +615,7 @@ pub struct OpenIdConnectConfig {
     pub consumer_claims: Option<Vec<Vec<String>>>,
     /// Kong default: none.
     pub consumer_groups_claim: Option<Vec<String>>,
-    /// Kong default: none.
+    /// Kong default: none. A claim path (`[realm_access, roles]`): its groups feed acl.
     pub authenticated_groups_claim: Option<Vec<String>>,
     /// Kong default: `enabled: false`.
     pub principals: Option<Mapping>,

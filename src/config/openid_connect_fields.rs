@@ -324,12 +324,6 @@ const UNSUPPORTED: &[Unsupported] = &[
         reason: "consumer group mapping is not implemented",
     },
     Unsupported {
-        field: "authenticated_groups_claim",
-        only_with: &[],
-        set: |c| given(&c.authenticated_groups_claim),
-        reason: "authenticated groups (for the acl plugin) are not implemented",
-    },
-    Unsupported {
         field: "principals",
         only_with: &[],
         set: principals,

@@ -57,6 +57,8 @@ pub struct Authenticated {
     pub anonymous: bool,
     /// Where the credentials were found, for `hide_credentials`.
     pub source: Found,
+    /// The token's groups (`authenticated_groups_claim`), for acl.
+    pub authenticated_groups: Option<Arc<[String]>>,
     /// With `hide_credentials` and form-body credentials: the body to send instead.
     pub replacement_body: Option<Bytes>,
 }
@@ -70,6 +72,7 @@ impl Authenticated {
             anonymous: false,
             source: Found::Nothing,
             replacement_body: None,
+            authenticated_groups: None,
         }
     }
 }
@@ -124,6 +127,10 @@ impl OpenIdConnectPlugin {
                 .unwrap_or(settings.default_negative_ttl),
             upstream_scheme: scheme.clone(),
             consumer_claims: config.consumer_claim.clone(),
+            groups_claim: config
+                .authenticated_groups_claim
+                .clone()
+                .unwrap_or_default(),
             cache_limits: CacheLimits {
                 max_entries: settings.token_cache_max_entries,
             },
@@ -257,6 +264,7 @@ impl OpenIdConnectPlugin {
         Ok(Authenticated {
             upstream_token: Some(value),
             consumer,
+            authenticated_groups: identity.authenticated_groups.clone(),
             identity: Some(identity),
             anonymous: false,
             source: Found::Token(source),
@@ -289,6 +297,7 @@ impl OpenIdConnectPlugin {
         Ok(Authenticated {
             upstream_token: Some(token.upstream_value.clone()),
             consumer,
+            authenticated_groups: token.authenticated_groups.clone(),
             identity: None,
             anonymous: false,
             source: Found::ClientCredentials(source),
