@@ -458,7 +458,7 @@ fn proxy_view(config: &CompiledConfig, raw: &str) -> Option<(String, bool, Strin
     let path = normalize_path(raw).ok()?;
     let found = config.router.find("GET", Some("gw"), &path)?;
     let route = &config.routes[found.route];
-    let service = &config.services[route.service];
+    let service = &config.services[route.service.expect("a service")];
     let upstream = upstream_path(
         &path,
         None,

@@ -32,7 +32,7 @@ pub struct Attached {
 pub fn attach_plugins(
     doc: &Document,
     services: &[Option<ServiceDraft>],
-    routes: &[Option<(RouteDraft, usize)>],
+    routes: &[Option<(RouteDraft, Option<usize>)>],
     errors: &mut ConfigErrors,
 ) -> HashMap<Scope, Attached> {
     let mut attached = HashMap::new();
@@ -92,7 +92,7 @@ fn plugin_scope(
     def: &PluginDef,
     owner: PluginOwner,
     services: &[Option<ServiceDraft>],
-    routes: &[Option<(RouteDraft, usize)>],
+    routes: &[Option<(RouteDraft, Option<usize>)>],
     path: &str,
     errors: &mut ConfigErrors,
 ) -> Option<Scope> {
@@ -155,7 +155,7 @@ pub fn find_service(
 /// The document index of the route `value` refers to.
 fn find_route(
     value: &Value,
-    routes: &[Option<(RouteDraft, usize)>],
+    routes: &[Option<(RouteDraft, Option<usize>)>],
     path: &str,
     errors: &mut ConfigErrors,
 ) -> Option<usize> {

@@ -154,9 +154,10 @@ impl Metrics {
             .routes
             .iter()
             .map(|route| {
-                let service = config
-                    .services
-                    .get(route.service)
+                // A route without a service is labelled with an empty service, as in Kong.
+                let service = route
+                    .service
+                    .and_then(|i| config.services.get(i))
                     .map(|s| s.name.clone().unwrap_or_else(|| s.id.clone()))
                     .unwrap_or_default();
                 let name = route.name.clone().unwrap_or_else(|| route.id.clone());
