@@ -275,4 +275,14 @@ consumers:
         assert!(Arc::ptr_eq(&third.routes[1], &first.routes[1]));
         assert_eq!(metrics.all_routes().len(), 4, "unrouted + three routes");
     }
+
+    #[test]
+    fn a_route_without_a_service_has_an_empty_service_label() {
+        let yaml = format!("{YAML}routes:\n- name: metrics-test-orphan\n  paths: [/o]\n");
+        let config = compile_declarative_str(&yaml).unwrap();
+        let routes = Metrics::default().for_config(&config).routes;
+        let orphan = routes.last().unwrap();
+        assert_eq!(orphan.route, "metrics-test-orphan");
+        assert_eq!(orphan.service, "");
+    }
 }
