@@ -80,6 +80,7 @@ fn request<'a>(host: &'a str, path: &'a str, headers: &'a HeaderMap) -> Request<
         path,
         headers: Some(headers),
         sni: None,
+        local_port: None,
     }
 }
 

@@ -83,11 +83,16 @@ impl RequestContext {
         }
     }
 
-    /// The matched route and its service.
+    /// The matched route and its service (`None` also for a route without a service).
     fn matched(&self) -> Option<(&CompiledRoute, &CompiledService)> {
-        let route = self.snapshot.config.routes.get(self.route?)?;
-        let service = self.snapshot.config.services.get(route.service)?;
+        let route = self.matched_route()?;
+        let service = self.snapshot.config.services.get(route.service?)?;
         Some((route, service))
+    }
+
+    /// The matched route, with or without a service.
+    fn matched_route(&self) -> Option<&CompiledRoute> {
+        self.snapshot.config.routes.get(self.route?)
     }
 }
 
@@ -161,6 +166,11 @@ impl ProxyHttp for Gateway {
             if let Err(response) = ran {
                 return answer(session, ctx, response).await;
             }
+        }
+        // After the plugins, which may answer first: a route without a service
+        // (Kong: 503 "no Service found with those values").
+        if ctx.matched_route().is_some_and(|r| r.service.is_none()) {
+            return answer(session, ctx, ErrorResponse::no_service()).await;
         }
         Ok(false)
     }
@@ -446,6 +456,7 @@ fn finished_request<'a>(session: &'a Session, ctx: &'a RequestContext) -> Finish
         (None, _) => ResponseSource::Error,
     };
     let matched = ctx.matched();
+    let route = ctx.matched_route();
     let request = session.req_header();
     FinishedRequest {
         started_at: SystemTime::now()
@@ -458,7 +469,7 @@ fn finished_request<'a>(session: &'a Session, ctx: &'a RequestContext) -> Finish
             .map(|a| a.ip()),
         method: request.method.as_str(),
         path: request.uri.path(),
-        route: matched.map(|(route, _)| route),
+        route,
         service: matched.map(|(_, service)| service),
         consumer: ctx.plugins.state.consumer.as_deref(),
         status,

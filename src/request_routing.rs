@@ -56,6 +56,7 @@ pub fn route_request(
             path: &path,
             headers: Some(&request.headers),
             sni: downstream.server_name,
+            local_port: downstream.local_port,
         })
         .ok_or_else(ErrorResponse::no_route)?;
     let refusal = config.routes.get(found.route).and_then(|route| {

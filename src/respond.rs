@@ -71,6 +71,11 @@ impl ErrorResponse {
         Self::new(404, "no Route matched with those values")
     }
 
+    /// The matched route has no service (Kong's 503 after the access phase).
+    pub fn no_service() -> Self {
+        Self::new(503, "no Service found with those values")
+    }
+
     /// A request path with malformed percent-encoding.
     pub fn bad_request() -> Self {
         Self::new(400, "Bad request")

@@ -5,17 +5,19 @@
 /// How a route joins its service's path and the request path (Kong's `path_handling`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum PathHandling {
-    /// Kong's default: service path and rest are joined as path segments, with a `/`.
+    /// Kong's default: service path and rest are joined as path segments, with a `/`
+    /// (`/s` + `req` is `/s/req`); a request ending in `/` keeps its trailing slash.
     #[default]
     V0,
-    /// Service path and rest are concatenated: the rest loses its leading `/` (so
-    /// `/s` + `/fv1req` is `/sfv1req`, as in Kong's table). A double slash at the
-    /// junction is merged in both versions.
+    /// Kong's older rule (its `traditional` router): service path and rest are
+    /// concatenated (`/s` + `req` is `/sreq`), only a double `/` at the junction merged.
     V1,
 }
 
 /// The upstream path (with query) for a (normalised) request path, per Kong's
-/// `strip_path` (`matched_len` bytes removed) and `path_handling`.
+/// `strip_path` (`matched_len` bytes removed) and `path_handling`; `service_path`
+/// `None` (or empty) is Kong's `/`. Kong's `router_path_handling_tests` fixture is the
+/// specification (every row is in `tests/path_handling.rs`).
 pub fn upstream_path(
     request_path: &str,
     query: Option<&str>,
@@ -24,22 +26,12 @@ pub fn upstream_path(
     service_path: Option<&str>,
     handling: PathHandling,
 ) -> String {
-    let rest = if strip_path {
-        sanitize_rest(request_path.get(matched_len..).unwrap_or(""))
-    } else {
-        request_path
-    };
-    let request_ends_with_slash = request_path.ends_with('/');
-    let mut path = match (service_path, handling) {
-        (None | Some(""), _) => {
-            if rest.starts_with('/') {
-                rest.to_owned()
-            } else {
-                format!("/{rest}")
-            }
-        }
-        (Some(base), PathHandling::V0) => join(base, rest, request_ends_with_slash),
-        (Some(base), PathHandling::V1) => concat(base, rest),
+    let base = service_path.filter(|p| !p.is_empty()).unwrap_or("/");
+    // A route without paths matched Kong's implicit prefix `/`.
+    let postfix = sanitize_rest(request_path.get(matched_len.max(1)..).unwrap_or(""));
+    let mut path = match handling {
+        PathHandling::V0 => join_v0(base, postfix, request_path, strip_path),
+        PathHandling::V1 => join_v1(base, postfix, request_path, strip_path),
     };
     if let Some(query) = query {
         path.push('?');
@@ -50,7 +42,7 @@ pub fn upstream_path(
 
 /// What is left after a prefix was stripped can start inside a segment (`/api` matches
 /// `/api../x`): a leading `.` or `..` segment there would climb out of the service path
-/// once joined, so it is dropped, as Kong does.
+/// once joined, so it is dropped, as Kong does (Kong drops one; this drops them all).
 fn sanitize_rest(rest: &str) -> &str {
     let mut rest = rest;
     loop {
@@ -64,28 +56,54 @@ fn sanitize_rest(rest: &str) -> &str {
     }
 }
 
-/// v0 joining. With nothing left to append, the service path's trailing `/` follows the
-/// request's (Kong: `/s/` for `/tv0` is `/s`, `/s` for `/tv0/` is `/s/`).
-fn join(base: &str, rest: &str, request_ends_with_slash: bool) -> String {
-    if rest.is_empty() {
-        return match (base.ends_with('/'), request_ends_with_slash) {
-            (true, false) if base.len() > 1 => base[..base.len() - 1].to_owned(),
-            (false, true) => format!("{base}/"),
-            _ => base.to_owned(),
-        };
-    }
-    if rest == "/" {
-        return base.to_owned();
-    }
-    match (base.ends_with('/'), rest.starts_with('/')) {
-        (true, true) => format!("{base}{}", &rest[1..]),
-        (false, false) => format!("{base}/{rest}"),
-        _ => format!("{base}{rest}"),
+/// `base` less its trailing `/` (for joining with a rest that starts with one).
+fn without_last_slash(base: &str) -> &str {
+    base.strip_suffix('/').unwrap_or(base)
+}
+
+/// Kong's v0: segments joined with one `/`; with nothing left after stripping, the
+/// service path's trailing `/` follows the request's (`/s/` for `/route` is `/s`, `/s`
+/// for `/route/` is `/s/`).
+fn join_v0(base: &str, postfix: &str, request: &str, strip_path: bool) -> String {
+    let base_slash = base.ends_with('/');
+    match (strip_path, base_slash) {
+        (true, true) if postfix.is_empty() => {
+            if base == "/" || request.ends_with('/') {
+                base.to_owned()
+            } else {
+                without_last_slash(base).to_owned()
+            }
+        }
+        (true, true) if postfix.starts_with('/') => {
+            format!("{}{postfix}", without_last_slash(base))
+        }
+        (true, true) => format!("{base}{postfix}"),
+        (true, false) if postfix.is_empty() => {
+            if request.len() > 1 && request.ends_with('/') {
+                format!("{base}/")
+            } else {
+                base.to_owned()
+            }
+        }
+        (true, false) if postfix.starts_with('/') => format!("{base}{postfix}"),
+        (true, false) => format!("{base}/{postfix}"),
+        (false, true) => format!("{base}{}", request.get(1..).unwrap_or("")),
+        (false, false) if request == "/" => base.to_owned(),
+        (false, false) => format!("{base}{request}"),
     }
 }
 
-fn concat(base: &str, rest: &str) -> String {
-    format!("{base}{}", rest.strip_prefix('/').unwrap_or(rest))
+/// Kong's v1: the rest is appended as is (a double `/` at the junction merged); without
+/// `strip_path` the whole request path less its leading `/`.
+fn join_v1(base: &str, postfix: &str, request: &str, strip_path: bool) -> String {
+    if !strip_path {
+        return format!("{base}{}", request.get(1..).unwrap_or(""));
+    }
+    if base.ends_with('/') && postfix.starts_with('/') {
+        format!("{}{postfix}", without_last_slash(base))
+    } else {
+        format!("{base}{postfix}")
+    }
 }
 
 /// The Host header for a service: its host, with the port when it is not the default.
@@ -165,8 +183,9 @@ mod tests {
         );
     }
 
-    /// Kong's path_handling table: (service path, route path, strip_path, handling,
-    /// request path, upstream path); the first eight rows are Kong's documented ones.
+    /// Kong's documented path_handling rows and the dot-segment cases: (service path,
+    /// route path, strip_path, handling, request path, upstream path). Every row of
+    /// Kong's own fixture is in `tests/path_handling.rs`.
     #[test]
     fn path_handling_table() {
         use PathHandling::{V0, V1};

@@ -229,7 +229,8 @@ routes:
     );
     assert_error(&e, "services[0].routes[6].path_handling", "invalid value");
     assert_error(&e, "services[0].routes[7].service", "not allowed");
-    assert_error(&e, "routes[0].service", "missing field");
+    // Kong allows a route without a service (answered 503 once routed).
+    assert!(!e.iter().any(|x| x.path.starts_with("routes[0]")), "{e}");
     assert_error(&e, "routes[1].service", "no service 'nope'");
     assert!(!e.iter().any(|x| x.path.starts_with("routes[2]")), "{e}");
 }
@@ -680,4 +681,34 @@ services:
 "#,
     );
     assert_error(&e, "services[0].routes[0].headers", "invalid type");
+}
+
+#[test]
+fn route_hosts_with_bad_ports_name_the_host() {
+    let e = errors_of(
+        r#"_format_version: "3.0"
+services:
+- name: s
+  host: 127.0.0.1
+  routes:
+  - name: ports
+    hosts: ["a.test:0", "a.test:99999", "a.test:", "::1", "a.test:8443", "*.a.test:8080", "[::1]:8080", "api.*:80"]
+"#,
+    );
+    let at = |i: usize| format!("services[0].routes[0].hosts[{i}]");
+    assert_error(
+        &e,
+        &at(0),
+        "invalid port: expected a number from 1 to 65535",
+    );
+    assert_error(&e, &at(1), "invalid port");
+    assert_error(&e, &at(2), "invalid port");
+    assert_error(&e, &at(3), "invalid value: expected a host name");
+    for i in 4..8 {
+        assert!(
+            !e.iter().any(|x| x.path == at(i)),
+            "hosts[{i}] refused: {e}"
+        );
+    }
+    assert_eq!(e.len(), 4, "{e}");
 }

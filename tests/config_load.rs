@@ -85,7 +85,7 @@ fn reference_config_loads_with_kong_defaults() {
     assert_eq!(config.routes.len(), 1);
     let route = &config.routes[0];
     assert_eq!(route.name.as_deref(), Some("oidc-route"));
-    assert_eq!(route.service, 0);
+    assert_eq!(route.service, Some(0));
     assert!(route.strip_path);
     assert!(!route.preserve_host);
     assert!(is_uuid_shaped(&route.id), "{}", route.id);
@@ -247,7 +247,7 @@ routes:
     assert!(config
         .routes
         .iter()
-        .all(|r| r.service == 0 && r.plugins.is_empty()));
+        .all(|r| r.service == Some(0) && r.plugins.is_empty()));
     let found = config.router.find("GET", None, "/on/x").expect("routed");
     assert_eq!(found.route, 0);
     assert!(config.router.find("GET", None, "/off").is_none());

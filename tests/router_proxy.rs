@@ -1,5 +1,6 @@
 //! The router wired into the proxy: normalised paths reach the upstream, malformed
-//! encoding answers 400, https-only routes answer 426 or redirect, headers route.
+//! encoding answers 400, https-only routes answer 426 or redirect, headers route; hosts
+//! with ports (the Host header's, else the listener's); routes without a service 503.
 
 mod mint;
 mod stub_idp;
@@ -91,4 +92,87 @@ services:
         moved.header("location"),
         Some("https://127.0.0.1/moved/x?a=1")
     );
+}
+
+/// Kong's serviceless routes and hosts with ports, through the gateway. The listener's
+/// port is only known once it runs, so the config naming it is loaded by a SIGHUP.
+#[test]
+fn serviceless_routes_and_host_ports() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let upstream = runtime.block_on(EchoUpstream::start());
+    let yaml = |listener: u16| {
+        format!(
+            r#"_format_version: "3.0"
+services:
+- name: echo
+  url: http://127.0.0.1:{port}/base
+  routes:
+  - name: any-port
+    hosts: [ports.test]
+  - name: tls-port
+    hosts: ["ports.test:8443", "*.wild.test:8443"]
+  - name: listener-port
+    hosts: ["listener.test:{listener}"]
+routes:
+- name: no-service
+  paths: [/nowhere]
+- name: null-service
+  service: null
+  hosts: [null.test]
+"#,
+            port = upstream.port()
+        )
+    };
+    let mut gateway = Gateway::start(&yaml(1));
+    std::fs::write(gateway.declarative_config(), yaml(gateway.port())).expect("rewrite config");
+    let sent = std::process::Command::new("kill")
+        .args(["-HUP", &gateway.pid().to_string()])
+        .status()
+        .expect("kill -HUP");
+    assert!(sent.success());
+    let url = gateway.url("/x");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while http::get_with_host(&url, "listener.test").status != 200 {
+        assert!(std::time::Instant::now() < deadline, "reload not applied");
+        assert!(gateway.is_running());
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+
+    let status = |host: &str| http::get_with_host(&url, host).status;
+    // 200: routed to the echo upstream; 404: no route.
+    for (host, want) in [
+        ("ports.test", 200),
+        ("ports.test:8443", 200),
+        ("ports.test:1234", 200),
+        ("a.wild.test:8443", 200),
+        ("a.wild.test:8444", 404),
+        ("a.wild.test", 404),
+        // Without a port in Host: the listener's port counts.
+        ("listener.test", 200),
+        ("listener.test:9", 404),
+    ] {
+        assert_eq!(status(host), want, "Host: {host}");
+    }
+    let listener_host = format!("listener.test:{}", gateway.port());
+    assert_eq!(http::get_with_host(&url, &listener_host).status, 200);
+
+    for response in [
+        http::get(&gateway.url("/nowhere/x"), &[]),
+        http::get_with_host(&url, "null.test"),
+    ] {
+        assert_eq!(response.status, 503, "{}", response.text());
+        assert_eq!(
+            response.json()["message"],
+            "no Service found with those values"
+        );
+        assert_eq!(
+            response.header("content-type"),
+            Some("application/json; charset=utf-8")
+        );
+    }
+    assert!(gateway.is_running());
 }

@@ -215,6 +215,7 @@ fn winner(router: &Router, routes: &[Named], case: &Case) -> Option<&'static str
         path,
         headers: Some(&map),
         sni: None,
+        local_port: None,
     })?;
     Some(routes[found.route].id)
 }
@@ -335,6 +336,7 @@ fn snis_match_only_with_a_server_name() {
         path: "/",
         headers: None,
         sni,
+        local_port: None,
     };
     let found = router
         .route(&request(Some("secure.example.com")))
@@ -359,6 +361,7 @@ fn headers_are_required_when_set() {
         path: "/",
         headers: Some(&map),
         sni: None,
+        local_port: None,
     };
     assert!(router.route(&request).is_some());
 }
@@ -455,7 +458,7 @@ fn proxy_view(config: &CompiledConfig, raw: &str) -> Option<(String, bool, Strin
     let path = normalize_path(raw).ok()?;
     let found = config.router.find("GET", Some("gw"), &path)?;
     let route = &config.routes[found.route];
-    let service = &config.services[route.service];
+    let service = &config.services[route.service.expect("a service")];
     let upstream = upstream_path(
         &path,
         None,
@@ -581,6 +584,7 @@ services:
             path: "/t",
             headers: Some(&map),
             sni: None,
+            local_port: None,
         })
         .expect("routed");
     assert_eq!(name(tenant).as_deref(), Some("tenant"));

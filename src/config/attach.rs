@@ -35,7 +35,7 @@ const PLUGIN_PROTOCOLS: &[&str] = &[
 /// The entities plugin scopes refer to.
 pub struct ScopeTargets<'a> {
     pub services: &'a [Option<ServiceDraft>],
-    pub routes: &'a [Option<(RouteDraft, usize)>],
+    pub routes: &'a [Option<(RouteDraft, Option<usize>)>],
     /// Compiled consumers (index, id, username or custom_id) by document index.
     pub consumers: &'a [Option<(usize, String, Option<String>)>],
     /// Compiled group index by document index.
@@ -273,7 +273,7 @@ pub fn find_service(
 /// The document index of the route `value` refers to.
 fn find_route(
     value: &Value,
-    routes: &[Option<(RouteDraft, usize)>],
+    routes: &[Option<(RouteDraft, Option<usize>)>],
     path: &str,
     errors: &mut ConfigErrors,
 ) -> Option<usize> {

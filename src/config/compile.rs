@@ -51,7 +51,7 @@ pub fn compile_document(root: Value) -> Result<CompiledConfig, ConfigErrors> {
         .collect();
 
     let mut unique = Unique::default();
-    let routes: Vec<Option<(RouteDraft, usize)>> = doc
+    let routes: Vec<Option<(RouteDraft, Option<usize>)>> = doc
         .routes
         .iter()
         .map(|(entry, owner)| {
@@ -165,10 +165,15 @@ pub fn compile_document(root: Value) -> Result<CompiledConfig, ConfigErrors> {
         let Some((draft, service)) = route else {
             continue;
         };
-        let Some(&compiled_service) = service_index.get(service) else {
-            continue; // its service is disabled
+        // A route without a service (Kong allows one) is routed, then answered 503.
+        let compiled_service = match service {
+            Some(service) => match service_index.get(service) {
+                Some(&compiled) => Some(compiled),
+                None => continue, // its service is disabled
+            },
+            None => None,
         };
-        let plugins = slots(candidates(Some(i), Some(*service)));
+        let plugins = slots(candidates(Some(i), *service));
         specs.push(draft.spec.clone());
         spec_paths.push(doc.routes[i].0.path.clone());
         compiled_routes.push(CompiledRoute {
@@ -346,26 +351,24 @@ fn compiled_service(
     }
 }
 
-/// The document index of a route's service: its parent, or its `service` reference.
+/// The document index of a route's service: its parent, its `service` reference, or
+/// none (`Some(None)`: a top-level route without `service`, or `service: null`).
 fn route_service(
     reference: Option<&Value>,
     owner: RouteOwner,
     services: &[Option<ServiceDraft>],
     path: &str,
     errors: &mut ConfigErrors,
-) -> Option<usize> {
+) -> Option<Option<usize>> {
     let at = join(path, "service");
     match (owner, reference) {
         (RouteOwner::Service(_), Some(_)) => {
             errors.push(at, "not allowed in a route nested in a service");
             None
         }
-        (RouteOwner::Service(i), None) => Some(i),
-        (RouteOwner::TopLevel, None) => {
-            errors.push(at, "missing field");
-            None
-        }
-        (RouteOwner::TopLevel, Some(value)) => find_service(value, services, &at, errors),
+        (RouteOwner::Service(i), None) => Some(Some(i)),
+        (RouteOwner::TopLevel, None | Some(Value::Null)) => Some(None),
+        (RouteOwner::TopLevel, Some(value)) => find_service(value, services, &at, errors).map(Some),
     }
 }
 

@@ -97,8 +97,9 @@ pub struct CompiledService {
 pub struct CompiledRoute {
     pub id: String,
     pub name: Option<String>,
-    /// Index into `services`.
-    pub service: usize,
+    /// Index into `services`; `None` for a route without a service (Kong allows one:
+    /// it is routed, its plugins run, then it is answered 503).
+    pub service: Option<usize>,
     /// Kong default true.
     pub strip_path: bool,
     /// Kong default false.

@@ -6,7 +6,9 @@ use super::compiled::Consumer;
 use super::errors::{join, ConfigErrors};
 use super::ids::{generated_id, is_uuid};
 use super::model::{ConsumerDef, RouteDef};
-use crate::router::{check_header, check_regex_path, normalize_path, Protocols, RouteSpec};
+use crate::router::{
+    check_header, check_regex_path, normalize_path, split_port, Protocols, RouteSpec,
+};
 use crate::upstream_request::PathHandling;
 
 /// Protocols Kong knows for services and routes; only http(s) is served here.
@@ -129,11 +131,8 @@ pub fn route_draft(def: &RouteDef, path: &str, errors: &mut ConfigErrors) -> Opt
         }
     }
     for (i, h) in def.hosts.iter().enumerate() {
-        if !valid_host_pattern(h) {
-            errors.push(
-                at(&format!("hosts[{i}]")),
-                "invalid value: expected a host name with at most one leading or trailing '*'",
-            );
+        if let Some(message) = host_problem(h) {
+            errors.push(at(&format!("hosts[{i}]")), message);
         }
     }
     match &def.protocols {
@@ -197,19 +196,58 @@ pub fn route_draft(def: &RouteDef, path: &str, errors: &mut ConfigErrors) -> Opt
                 .collect(),
             snis: def.snis.clone(),
             regex_priority: def.regex_priority.unwrap_or(0),
+            // Only a given id breaks ties as Kong does; generated ones are not Kong's.
+            id: def
+                .id
+                .as_deref()
+                .filter(|id| is_uuid(id))
+                .map(str::to_ascii_lowercase),
         },
     })
 }
 
-/// A host name, `*.suffix` or `prefix.*`; an optional `:port` is allowed.
+/// A host name, `*.suffix` or `prefix.*` (no port).
 fn valid_host_pattern(host: &str) -> bool {
     let stars = host.matches('*').count();
     let wildcard_ok = stars == 0
         || (stars == 1 && host.len() > 1 && (host.starts_with('*') || host.ends_with('*')));
-    let chars_ok = host.bytes().all(|b| {
-        b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'*' | b':' | b'[' | b']')
-    });
+    let chars_ok = host
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'*'));
     !host.is_empty() && wildcard_ok && chars_ok
+}
+
+const HOST_MESSAGE: &str = "invalid value: expected a host name with at most one leading or \
+     trailing '*' (or an IPv6 address in brackets), and an optional ':port'";
+
+/// What is wrong with a route's host, if anything: it must be a name pattern (or an
+/// IPv6 literal in brackets) with an optional `:port` from 1 to 65535.
+fn host_problem(host: &str) -> Option<&'static str> {
+    let (name, port) = split_port(host);
+    if port.is_none() {
+        if let Some((before, _)) = host.rsplit_once(':') {
+            if !is_bracketed_ipv6(host) {
+                let port_problem = !before.contains(':') || is_bracketed_ipv6(before);
+                return Some(if port_problem {
+                    "invalid port: expected a number from 1 to 65535"
+                } else {
+                    HOST_MESSAGE
+                });
+            }
+        }
+    }
+    let name_ok = if name.starts_with('[') {
+        is_bracketed_ipv6(name)
+    } else {
+        valid_host_pattern(name)
+    };
+    (!name_ok).then_some(HOST_MESSAGE)
+}
+
+fn is_bracketed_ipv6(name: &str) -> bool {
+    name.strip_prefix('[')
+        .and_then(|n| n.strip_suffix(']'))
+        .is_some_and(|ip| ip.parse::<std::net::Ipv6Addr>().is_ok())
 }
 
 pub fn consumer(def: &ConsumerDef, path: &str, errors: &mut ConfigErrors) -> Option<Consumer> {

@@ -154,9 +154,10 @@ impl Metrics {
             .routes
             .iter()
             .map(|route| {
-                let service = config
-                    .services
-                    .get(route.service)
+                // A route without a service is labelled with an empty service, as in Kong.
+                let service = route
+                    .service
+                    .and_then(|i| config.services.get(i))
                     .map(|s| s.name.clone().unwrap_or_else(|| s.id.clone()))
                     .unwrap_or_default();
                 let name = route.name.clone().unwrap_or_else(|| route.id.clone());
@@ -273,5 +274,15 @@ consumers:
         assert!(!Arc::ptr_eq(&third.routes[0], &first.routes[0]));
         assert!(Arc::ptr_eq(&third.routes[1], &first.routes[1]));
         assert_eq!(metrics.all_routes().len(), 4, "unrouted + three routes");
+    }
+
+    #[test]
+    fn a_route_without_a_service_has_an_empty_service_label() {
+        let yaml = format!("{YAML}routes:\n- name: metrics-test-orphan\n  paths: [/o]\n");
+        let config = compile_declarative_str(&yaml).unwrap();
+        let routes = Metrics::default().for_config(&config).routes;
+        let orphan = routes.last().unwrap();
+        assert_eq!(orphan.route, "metrics-test-orphan");
+        assert_eq!(orphan.service, "");
     }
 }

@@ -1,8 +1,12 @@
 //! Host and SNI patterns: exact names, or one leading (`*.example.com`) or trailing
-//! (`example.*`) wildcard; a pattern with a port compares the whole Host header.
+//! (`example.*`) wildcard, each with an optional port (`example.com:8443`,
+//! `*.example.com:8080`). As in Kong's `traditional_compatible` router, the name is
+//! compared with the Host header's name and the port with the request's port: the Host
+//! header's, else the port of the listener the request came in on (Kong's
+//! `net.dst.port`); a pattern without a port accepts any port.
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum HostPattern {
+enum NamePattern {
     Exact(String),
     /// `*.example.com`: stores `.example.com`.
     Suffix(String),
@@ -10,55 +14,80 @@ pub(super) enum HostPattern {
     Prefix(String),
 }
 
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct HostPattern {
+    name: NamePattern,
+    port: Option<u16>,
+}
+
 impl HostPattern {
     pub(super) fn new(host: &str) -> HostPattern {
         let host = host.to_ascii_lowercase();
-        if let Some(suffix) = host.strip_prefix('*') {
-            HostPattern::Suffix(suffix.to_owned())
-        } else if let Some(prefix) = host.strip_suffix('*') {
-            HostPattern::Prefix(prefix.to_owned())
+        let (name, port) = split_port(&host);
+        let name = if let Some(suffix) = name.strip_prefix('*') {
+            NamePattern::Suffix(suffix.to_owned())
+        } else if let Some(prefix) = name.strip_suffix('*') {
+            NamePattern::Prefix(prefix.to_owned())
         } else {
-            HostPattern::Exact(host)
-        }
+            NamePattern::Exact(name.to_owned())
+        };
+        HostPattern { name, port }
     }
 
     pub(super) fn is_wildcard(&self) -> bool {
-        !matches!(self, HostPattern::Exact(_))
+        !matches!(self.name, NamePattern::Exact(_))
     }
 
-    /// Lowercased name of an exact pattern (with its port, if it has one).
+    /// The pattern names a port.
+    pub(super) fn has_port(&self) -> bool {
+        self.port.is_some()
+    }
+
+    /// Lowercased name (without port) of an exact pattern.
     pub(super) fn exact(&self) -> Option<&str> {
-        match self {
-            HostPattern::Exact(name) => Some(name),
+        match &self.name {
+            NamePattern::Exact(name) => Some(name),
             _ => None,
         }
     }
 
-    /// Patterns with a port compare the whole Host header; others ignore its port.
-    pub(super) fn matches(&self, host_header: &str) -> bool {
-        let (pattern, has_port) = match self {
-            HostPattern::Exact(p) | HostPattern::Suffix(p) | HostPattern::Prefix(p) => {
-                (p.as_str(), p.contains(':'))
+    /// Whether a request for `name` (no port) on `port` matches.
+    pub(super) fn matches(&self, name: &str, port: Option<u16>) -> bool {
+        if self.port.is_some() && self.port != port {
+            return false;
+        }
+        match &self.name {
+            NamePattern::Exact(pattern) => name.eq_ignore_ascii_case(pattern),
+            NamePattern::Suffix(pattern) => {
+                name.len() > pattern.len()
+                    && name.is_char_boundary(name.len() - pattern.len())
+                    && name[name.len() - pattern.len()..].eq_ignore_ascii_case(pattern)
             }
-        };
-        let host = if has_port {
-            host_header
-        } else {
-            strip_port(host_header)
-        };
-        match self {
-            HostPattern::Exact(_) => host.eq_ignore_ascii_case(pattern),
-            HostPattern::Suffix(_) => {
-                host.len() > pattern.len()
-                    && host.is_char_boundary(host.len() - pattern.len())
-                    && host[host.len() - pattern.len()..].eq_ignore_ascii_case(pattern)
-            }
-            HostPattern::Prefix(_) => {
-                host.len() > pattern.len()
-                    && host.is_char_boundary(pattern.len())
-                    && host[..pattern.len()].eq_ignore_ascii_case(pattern)
+            NamePattern::Prefix(pattern) => {
+                name.len() > pattern.len()
+                    && name.is_char_boundary(pattern.len())
+                    && name[..pattern.len()].eq_ignore_ascii_case(pattern)
             }
         }
+    }
+}
+
+/// `example.com:8000` -> (`example.com`, 8000); `[::1]:80` -> (`[::1]`, 80); a name
+/// without a (valid) port is returned whole, as is an IPv6 literal without brackets.
+pub fn split_port(host: &str) -> (&str, Option<u16>) {
+    let Some((name, port)) = host.rsplit_once(':') else {
+        return (host, None);
+    };
+    let bracketed = name.starts_with('[') && name.ends_with(']');
+    if name.contains(':') && !bracketed {
+        return (host, None);
+    }
+    if port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) {
+        return (host, None);
+    }
+    match port.parse::<u16>() {
+        Ok(port) if port > 0 => (name, Some(port)),
+        _ => (host, None),
     }
 }
 
@@ -97,21 +126,40 @@ mod tests {
     }
 
     #[test]
+    fn split_port_reads_valid_ports_only() {
+        assert_eq!(split_port("a.test:8443"), ("a.test", Some(8443)));
+        assert_eq!(split_port("*.a.test:8080"), ("*.a.test", Some(8080)));
+        assert_eq!(split_port("[::1]:80"), ("[::1]", Some(80)));
+        assert_eq!(split_port("a.test"), ("a.test", None));
+        assert_eq!(split_port("::1"), ("::1", None));
+        assert_eq!(split_port("a.test:0"), ("a.test:0", None));
+        assert_eq!(split_port("a.test:65536"), ("a.test:65536", None));
+        assert_eq!(split_port("a.test:+80"), ("a.test:+80", None));
+    }
+
+    /// (pattern, request host name, request port, matches).
+    #[test]
     fn patterns_match_like_kong() {
         let table = [
-            ("example.com", "EXAMPLE.com:8080", true),
-            ("*.example.com", "a.example.com", true),
-            ("*.example.com", "example.com", false),
-            ("api.*", "api.local", true),
-            ("api.*", "api.", false),
-            ("port.test:8000", "port.test:8000", true),
-            ("port.test:8000", "port.test", false),
+            ("example.com", "EXAMPLE.com", Some(8080), true),
+            ("example.com", "example.com", None, true),
+            ("*.example.com", "a.example.com", Some(80), true),
+            ("*.example.com", "example.com", Some(80), false),
+            ("api.*", "api.local", None, true),
+            ("api.*", "api.", None, false),
+            ("port.test:8000", "port.test", Some(8000), true),
+            ("port.test:8000", "port.test", Some(8001), false),
+            ("port.test:8000", "port.test", None, false),
+            ("*.port.test:8080", "a.port.test", Some(8080), true),
+            ("*.port.test:8080", "a.port.test", Some(80), false),
+            ("route.*:123", "route.org", Some(123), true),
+            ("[::1]:80", "[::1]", Some(80), true),
         ];
-        for (pattern, host, want) in table {
+        for (pattern, name, port, want) in table {
             assert_eq!(
-                HostPattern::new(pattern).matches(host),
+                HostPattern::new(pattern).matches(name, port),
                 want,
-                "{pattern} {host}"
+                "{pattern} {name} {port:?}"
             );
         }
     }

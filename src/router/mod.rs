@@ -3,7 +3,8 @@
 //!
 //! A route matches when every field it sets matches (fields AND, values within a field
 //! OR): `methods` exactly, `hosts` exactly or with one leading/trailing `*` (a pattern
-//! with a port compares the port too), `headers` (see `headers.rs`), `snis` (the client's
+//! with a port also compares the request's port: the Host header's, else the
+//! listener's; see `host.rs`), `headers` (see `headers.rs`), `snis` (the client's
 //! TLS server name; `None` on plain http), and `paths` as prefixes or as `~` regexes
 //! anchored at the start of the path. `protocols` is not a router filter: see
 //! [`protocol_check`].
@@ -17,7 +18,10 @@
 //! 3. more header names;
 //! 4. regex paths (higher `regex_priority` first), then prefix paths (longer first),
 //!    then no path;
-//! 5. declaration order (route, then path), Kong's `created_at`.
+//! 5. routes with a port in one of their hosts before those without;
+//! 6. routes with an `id` before those without; among those, the greater id first
+//!    (Kong's ATC router orders equal priorities by route UUID, descending);
+//! 7. declaration order (route, then path).
 //!
 //! `find`/`route` do not allocate, and their cost barely grows with the number of
 //! routes: see `index.rs`.
@@ -40,7 +44,7 @@ use path::{anchored, compile_regex, literal_prefix, PathPattern};
 use precedence::{PathKey, RankKey};
 
 pub use headers::check_header;
-pub use host::strip_port;
+pub use host::{split_port, strip_port};
 pub use normalize::{normalize_path, MalformedPath};
 pub use path::{check_regex_path, REGEX_SIZE_LIMIT};
 pub use protocol::{protocol_check, ProtocolRedirect, Protocols};
@@ -60,6 +64,8 @@ pub struct RouteSpec {
     pub snis: Vec<String>,
     /// Order among regex paths; higher first. Kong default 0.
     pub regex_priority: i64,
+    /// The route's own UUID, if the config gave one: breaks ties (greater first).
+    pub id: Option<String>,
 }
 
 /// The facts a request is routed on.
@@ -73,6 +79,38 @@ pub struct Request<'a> {
     pub headers: Option<&'a HeaderMap>,
     /// TLS server name; `None` on plain http.
     pub sni: Option<&'a str>,
+    /// The port of the listener the request came in on: the request's port when its
+    /// Host header names none (Kong's `net.dst.port`).
+    pub local_port: Option<u16>,
+}
+
+/// The request's host name and port, split once per lookup.
+#[derive(Debug, Clone, Copy)]
+struct Target<'a> {
+    /// The Host header without its port.
+    name: Option<&'a str>,
+    /// The Host header's port, else the listener's.
+    port: Option<u16>,
+}
+
+impl<'a> Target<'a> {
+    fn of(request: &Request<'a>) -> Target<'a> {
+        let Some(host) = request.host else {
+            return Target {
+                name: None,
+                port: request.local_port,
+            };
+        };
+        let name = strip_port(host);
+        let port = host
+            .get(name.len() + 1..)
+            .and_then(|p| p.parse::<u16>().ok())
+            .or(request.local_port);
+        Target {
+            name: Some(name),
+            port,
+        }
+    }
 }
 
 /// The route a request matched.
@@ -164,6 +202,8 @@ impl Router {
                     && !rule.hosts.iter().any(HostPattern::is_wildcard),
                 headers: spec.headers.len(),
                 path: PathKey::None,
+                host_port: rule.hosts.iter().any(HostPattern::has_port),
+                id: spec.id.as_deref().and_then(precedence::uuid_value),
                 route,
                 path_index: 0,
             };
@@ -235,7 +275,9 @@ impl Router {
             hosts.iter().map(|h| h.exact().map(str::to_owned)).collect()
         };
         match exact {
-            Some(names) => {
+            Some(mut names) => {
+                names.sort();
+                names.dedup();
                 for name in names {
                     self.index.add_exact_host(&name, rank);
                 }
@@ -248,41 +290,34 @@ impl Router {
     pub fn route(&self, request: &Request<'_>) -> Option<RouteMatch> {
         let mut best = u32::MAX;
         let path = request.path;
+        let target = Target::of(request);
         self.index.prefixes.walk(path.as_bytes(), |ranks| {
-            self.scan(ranks, request, &mut best)
+            self.scan(ranks, request, target, &mut best)
         });
         // Regex candidates only matter when one of them could beat the best so far.
         if self.index.first_regex.is_some_and(|r| r < best) {
             self.index.regex_prefixes.walk(path.as_bytes(), |ranks| {
-                self.scan_regexes(ranks, request, &mut best)
+                self.scan_regexes(ranks, request, target, &mut best)
             });
-            self.scan_regexes(&self.index.regex_unprefixed, request, &mut best);
+            self.scan_regexes(&self.index.regex_unprefixed, request, target, &mut best);
         }
-        if let Some(host) = request.host {
+        if let Some(name) = target.name {
             let mut buffer = [0u8; 320];
-            let stripped = strip_port(host);
             if let Some(ranks) =
-                host::lowercase(stripped, &mut buffer).and_then(|h| self.index.exact_hosts.get(h))
+                host::lowercase(name, &mut buffer).and_then(|h| self.index.exact_hosts.get(h))
             {
-                self.scan(ranks, request, &mut best);
+                self.scan(ranks, request, target, &mut best);
             }
-            if stripped.len() != host.len() {
-                if let Some(ranks) =
-                    host::lowercase(host, &mut buffer).and_then(|h| self.index.exact_hosts.get(h))
-                {
-                    self.scan(ranks, request, &mut best);
-                }
-            }
-            if host.len() > buffer.len() {
+            if name.len() > buffer.len() {
                 // Too long for the buffer: only reached by absurd Host headers.
-                for (name, ranks) in &self.index.exact_hosts {
-                    if name.eq_ignore_ascii_case(host) || name.eq_ignore_ascii_case(stripped) {
-                        self.scan(ranks, request, &mut best);
+                for (exact, ranks) in &self.index.exact_hosts {
+                    if exact.eq_ignore_ascii_case(name) {
+                        self.scan(ranks, request, target, &mut best);
                     }
                 }
             }
         }
-        self.scan(&self.index.others, request, &mut best);
+        self.scan(&self.index.others, request, target, &mut best);
 
         let candidate = self.candidates.get(best as usize)?;
         let (matched_path_len, regex) = match candidate.path {
@@ -309,6 +344,7 @@ impl Router {
             path,
             headers: None,
             sni: None,
+            local_port: None,
         })
     }
 
@@ -343,12 +379,12 @@ impl Router {
     }
 
     /// Lowers `best` to the first rank of `ranks` (ascending) that fully matches.
-    fn scan(&self, ranks: &[u32], request: &Request<'_>, best: &mut u32) {
+    fn scan(&self, ranks: &[u32], request: &Request<'_>, target: Target<'_>, best: &mut u32) {
         for &rank in ranks {
             if rank >= *best {
                 return;
             }
-            if self.fields_match(rank, request) {
+            if self.fields_match(rank, request, target) {
                 *best = rank;
                 return;
             }
@@ -356,7 +392,13 @@ impl Router {
     }
 
     /// Like `scan`, for regex candidates: their regex must match the path too.
-    fn scan_regexes(&self, ranks: &[u32], request: &Request<'_>, best: &mut u32) {
+    fn scan_regexes(
+        &self,
+        ranks: &[u32],
+        request: &Request<'_>,
+        target: Target<'_>,
+        best: &mut u32,
+    ) {
         for &rank in ranks {
             if rank >= *best {
                 return;
@@ -365,7 +407,9 @@ impl Router {
                 Some(CandidatePath::Regex(i)) => self.regexes.get(*i),
                 _ => None,
             };
-            if regex.is_some_and(|r| r.is_match(request.path)) && self.fields_match(rank, request) {
+            if regex.is_some_and(|r| r.is_match(request.path))
+                && self.fields_match(rank, request, target)
+            {
                 *best = rank;
                 return;
             }
@@ -373,7 +417,7 @@ impl Router {
     }
 
     /// Whether the candidate's route matches everything but the path.
-    fn fields_match(&self, rank: u32, request: &Request<'_>) -> bool {
+    fn fields_match(&self, rank: u32, request: &Request<'_>, target: Target<'_>) -> bool {
         let Some(rule) = self
             .candidates
             .get(rank as usize)
@@ -383,14 +427,14 @@ impl Router {
         };
         (rule.methods.is_empty() || rule.methods.iter().any(|m| m == request.method))
             && (rule.hosts.is_empty()
-                || request
-                    .host
-                    .is_some_and(|h| rule.hosts.iter().any(|p| p.matches(h))))
+                || target
+                    .name
+                    .is_some_and(|h| rule.hosts.iter().any(|p| p.matches(h, target.port))))
             && rule.headers.iter().all(|h| h.matches(request.headers))
             && (rule.snis.is_empty()
                 || request
                     .sni
-                    .is_some_and(|s| rule.snis.iter().any(|p| p.matches(s))))
+                    .is_some_and(|s| rule.snis.iter().any(|p| p.matches(s, None))))
     }
 }
 

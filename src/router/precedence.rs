@@ -21,6 +21,10 @@ pub(super) struct RankKey {
     /// Number of header names.
     pub headers: usize,
     pub path: PathKey,
+    /// One of the route's hosts names a port.
+    pub host_port: bool,
+    /// The route's given UUID, as a number (greater first, as Kong's ATC router).
+    pub id: Option<u128>,
     /// Declaration order: route index, then path index.
     pub route: usize,
     pub path_index: usize,
@@ -39,6 +43,16 @@ fn path_order(a: PathKey, b: PathKey) -> Ordering {
     }
 }
 
+/// Routes with an id first, greater ids first; then those without (a total order).
+fn id_order(a: Option<u128>, b: Option<u128>) -> Ordering {
+    match (a, b) {
+        (Some(x), Some(y)) => y.cmp(&x),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => Ordering::Equal,
+    }
+}
+
 /// `Less` means `a` is tried first.
 pub(super) fn compare(a: &RankKey, b: &RankKey) -> Ordering {
     b.points
@@ -46,8 +60,25 @@ pub(super) fn compare(a: &RankKey, b: &RankKey) -> Ordering {
         .then(b.plain_hosts.cmp(&a.plain_hosts))
         .then(b.headers.cmp(&a.headers))
         .then(path_order(a.path, b.path))
+        .then(b.host_port.cmp(&a.host_port))
+        .then(id_order(a.id, b.id))
         .then(a.route.cmp(&b.route))
         .then(a.path_index.cmp(&b.path_index))
+}
+
+/// A UUID (`8-4-4-4-12` hex digits, either case) as a number: its byte order, which
+/// is the order Kong's router compares route ids in.
+pub(super) fn uuid_value(id: &str) -> Option<u128> {
+    let groups: Vec<&str> = id.split('-').collect();
+    let shaped = groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, len)| g.len() == len && g.bytes().all(|b| b.is_ascii_hexdigit()));
+    if !shaped {
+        return None;
+    }
+    u128::from_str_radix(&groups.concat(), 16).ok()
 }
 
 #[cfg(test)]
@@ -60,9 +91,48 @@ mod tests {
             plain_hosts,
             headers,
             path,
+            host_port: false,
+            id: None,
             route,
             path_index: 0,
         }
+    }
+
+    #[test]
+    fn port_then_id_then_declaration_break_ties() {
+        let base = key(1, false, 0, PathKey::None, 9);
+        let ordered = [
+            RankKey {
+                host_port: true,
+                id: Some(1),
+                ..base
+            },
+            RankKey {
+                id: Some(0xff),
+                route: 20,
+                ..base
+            },
+            RankKey {
+                id: Some(0x10),
+                route: 0,
+                ..base
+            },
+            RankKey { route: 1, ..base },
+            RankKey { route: 2, ..base },
+        ];
+        for pair in ordered.windows(2) {
+            assert_eq!(compare(&pair[0], &pair[1]), Ordering::Less, "{pair:?}");
+            assert_eq!(compare(&pair[1], &pair[0]), Ordering::Greater, "{pair:?}");
+        }
+    }
+
+    #[test]
+    fn uuids_compare_as_kong_does() {
+        let low = uuid_value("e8fb37f1-102d-461e-9c51-6608a6bb8102");
+        let high = uuid_value("E8FB37F1-102D-461E-9C51-6608A6BB8104");
+        assert!(low.is_some() && high > low);
+        assert_eq!(uuid_value("not-a-uuid"), None);
+        assert_eq!(uuid_value("e8fb37f1-102d-461e-9c51-6608a6bb810"), None);
     }
 
     #[test]

@@ -26,13 +26,22 @@ pub struct Downstream<'a> {
     pub tls: bool,
     /// The client's SNI, on TLS connections that sent one.
     pub server_name: Option<&'a str>,
+    /// The port of the listener the connection came in on (TCP listeners only).
+    pub local_port: Option<u16>,
 }
 
 impl<'a> Downstream<'a> {
     /// The connection facts of a request's session.
     pub fn of(session: &'a Session) -> Self {
+        let local_port = session
+            .server_addr()
+            .and_then(|a| a.as_inet())
+            .map(|a| a.port());
         let Some(ssl) = session.digest().and_then(|d| d.ssl_digest.as_ref()) else {
-            return Downstream::default();
+            return Downstream {
+                local_port,
+                ..Downstream::default()
+            };
         };
         Downstream {
             tls: true,
@@ -40,6 +49,7 @@ impl<'a> Downstream<'a> {
                 .extension
                 .get::<TlsConnection>()
                 .and_then(|c| c.server_name.as_deref()),
+            local_port,
         }
     }
 

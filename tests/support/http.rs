@@ -72,12 +72,30 @@ pub fn request(
     headers: &[(&str, &str)],
     body: Option<&[u8]>,
 ) -> std::io::Result<Response> {
+    request_with_host(method, url, None, headers, body)
+}
+
+/// A GET whose Host header is `host` instead of the URL's address.
+pub fn get_with_host(url: &str, host: &str) -> Response {
+    request_with_host("GET", url, Some(host), &[], None)
+        .unwrap_or_else(|e| panic!("GET {url} (Host: {host}): {e}"))
+}
+
+/// As `request`, with the Host header `host` (`None`: the URL's address).
+pub fn request_with_host(
+    method: &str,
+    url: &str,
+    host: Option<&str>,
+    headers: &[(&str, &str)],
+    body: Option<&[u8]>,
+) -> std::io::Result<Response> {
     let (addr, path) = split_url(url);
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
     stream.set_read_timeout(Some(IO_TIMEOUT))?;
     stream.set_write_timeout(Some(IO_TIMEOUT))?;
 
-    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    let host = host.map_or_else(|| addr.to_string(), str::to_owned);
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
     for (name, value) in headers {
         head.push_str(&format!("{name}: {value}\r\n"));
     }
