@@ -2,6 +2,7 @@
 //! credential up, and authenticate its consumer, or answer Kong's 401 (or fall back to the
 //! `anonymous` consumer).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -11,6 +12,7 @@ use bytes::Bytes;
 use super::body::ParsedBody;
 use super::config::KeyAuthConfig;
 use super::extract::{find_key, Allowed, Found, Lookup, Sources};
+use crate::config::compiled_credentials::KeyAuthCredential;
 use crate::plugin::api::{Access, Phases, Plugin};
 use crate::plugin::consumer_headers::set_consumer;
 use crate::plugin::consumer_match;
@@ -83,12 +85,8 @@ impl KeyAuth {
             log::info!("key-auth: empty API key");
             return Err(self.unauthorized(NO_API_KEY));
         }
-        let now = Instant::now();
-        let credential = std::str::from_utf8(&found.key)
-            .ok()
-            .and_then(|key| access.config.credentials.key_auth.get(key))
-            .filter(|credential| credential.expires_at.is_none_or(|at| now < at));
-        let Some(credential) = credential else {
+        let credentials = &access.config.credentials.key_auth;
+        let Some(credential) = valid_credential(credentials, &found.key, Instant::now()) else {
             log::info!("key-auth: unknown or expired API key");
             return Err(self.unauthorized(INVALID_KEY));
         };
@@ -133,6 +131,20 @@ impl KeyAuth {
         }
         Ok(())
     }
+}
+
+/// The credential of `key`, unless it does not exist (a key that is not UTF-8 never does) or
+/// its `ttl` ran out by `now`.
+pub fn valid_credential<'a>(
+    credentials: &'a HashMap<String, KeyAuthCredential>,
+    key: &[u8],
+    now: Instant,
+) -> Option<&'a KeyAuthCredential> {
+    let credential = credentials.get(std::str::from_utf8(key).ok()?)?;
+    credential
+        .expires_at
+        .is_none_or(|at| now < at)
+        .then_some(credential)
 }
 
 #[async_trait]
