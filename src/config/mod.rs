@@ -13,6 +13,7 @@ pub mod compile;
 pub mod compiled;
 pub mod compiled_credentials;
 pub mod credential_model;
+mod credentials;
 mod entities;
 pub mod errors;
 pub mod ids;
