@@ -212,3 +212,29 @@ async fn read_body(access: &mut Access<'_>) -> ParsedBody {
     };
     ParsedBody::parse(content_type.as_deref(), body)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn expired_and_unknown_keys_have_no_credential() {
+        let now = Instant::now();
+        let credential = |expires_at| KeyAuthCredential {
+            id: "c".into(),
+            consumer: 0,
+            expires_at,
+        };
+        let credentials = HashMap::from([
+            ("forever".to_owned(), credential(None)),
+            ("later".to_owned(), credential(Some(now + Duration::from_secs(5)))),
+            ("gone".to_owned(), credential(Some(now))),
+        ]);
+        assert!(valid_credential(&credentials, b"forever", now).is_some());
+        assert!(valid_credential(&credentials, b"later", now).is_some());
+        assert!(valid_credential(&credentials, b"gone", now).is_none());
+        assert!(valid_credential(&credentials, b"nope", now).is_none());
+        assert!(valid_credential(&credentials, b"forever\xff", now).is_none());
+    }
+}
