@@ -40,7 +40,10 @@ fn key_auth(c: &mut Criterion) {
         body: false,
     };
     let mut group = c.benchmark_group("key_auth_100k");
-    for (case, key) in [("hit", key_of(CONSUMERS / 2)), ("miss", "key-nope-5b0c3e1f9a2d4c7b8e6f".to_owned())] {
+    for (case, key) in [
+        ("hit", key_of(CONSUMERS / 2)),
+        ("miss", "key-nope-5b0c3e1f9a2d4c7b8e6f".to_owned()),
+    ] {
         let mut headers = HeaderMap::new();
         headers.insert("host", HeaderValue::from_static("api.example.com"));
         headers.insert("user-agent", HeaderValue::from_static("bench/1.0"));

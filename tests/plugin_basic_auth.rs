@@ -133,13 +133,16 @@ fn refusals_are_kongs() {
     ] {
         assert_refused(&get(&[("Authorization", value)]), "service");
     }
-    assert_refused(&get(&[("Authorization", &basic("bob", "wrong"))]), "service");
-    assert_refused(&get(&[("Authorization", &basic("nobody", "kong"))]), "service");
-    assert_refused(&get(&[("Proxy-Authorization", "foobar")]), "service");
     assert_refused(
-        &http::get(&gateway.url("/hidden/get"), &[]),
-        "test-realm",
+        &get(&[("Authorization", &basic("bob", "wrong"))]),
+        "service",
     );
+    assert_refused(
+        &get(&[("Authorization", &basic("nobody", "kong"))]),
+        "service",
+    );
+    assert_refused(&get(&[("Proxy-Authorization", "foobar")]), "service");
+    assert_refused(&http::get(&gateway.url("/hidden/get"), &[]), "test-realm");
     // Both plugins without anonymous: both must pass (Kong's logical AND).
     let response = http::get(
         &gateway.url("/both/get"),
@@ -148,7 +151,10 @@ fn refusals_are_kongs() {
     assert_kong_error(&response, 401, "No API key found in request");
     let echo = echoed(&http::get(
         &gateway.url("/both/anything"),
-        &[("Authorization", &basic("bob", "kong")), ("apikey", "bob-key")],
+        &[
+            ("Authorization", &basic("bob", "kong")),
+            ("apikey", "bob-key"),
+        ],
     ));
     assert_eq!(header(&echo, "X-Consumer-Username"), Some("bob"));
     assert!(!gateway.logs().contains("a29uZw"));
@@ -191,7 +197,10 @@ fn anonymous_and_the_logical_or() {
     assert_eq!(header(&echo, "X-Consumer-Username"), Some("bob"));
     assert_eq!(header(&echo, "X-Credential-Identifier"), Some("bob"));
     assert_eq!(header(&echo, "X-Anonymous-Consumer"), None);
-    let echo = echoed(&http::get(&gateway.url("/either/anything"), &[("apikey", "bob-key")]));
+    let echo = echoed(&http::get(
+        &gateway.url("/either/anything"),
+        &[("apikey", "bob-key")],
+    ));
     assert_eq!(header(&echo, "X-Consumer-Username"), Some("bob"));
     assert_eq!(header(&echo, "X-Anonymous-Consumer"), None);
     let echo = echoed(&http::get(&gateway.url("/either/anything"), &[]));

@@ -16,9 +16,7 @@ const BOB_ID: &str = "0d4bd4f6-5d6c-4ea3-9a4a-0c1f4b2b7e11";
 const ANONYMOUS_ID: &str = "6e9b4b0a-1c7e-4c79-8d1b-5f7c2d8e9a33";
 
 fn route(name: &str, config: &str) -> String {
-    format!(
-        "  - name: {name}\n    paths: [/{name}]\n    plugins:\n    - name: key-auth\n{config}"
-    )
+    format!("  - name: {name}\n    paths: [/{name}]\n    plugins:\n    - name: key-auth\n{config}")
 }
 
 fn start() -> (Gateway, Httpbin) {
@@ -30,9 +28,15 @@ fn start() -> (Gateway, Httpbin) {
             "      config: {hide_credentials: true, key_in_body: true, realm: kong}\n",
         ),
         route("body", "      config: {key_in_body: true}\n"),
-        route("anon", &format!("      config: {{anonymous: {ANONYMOUS_ID}}}\n")),
+        route(
+            "anon",
+            &format!("      config: {{anonymous: {ANONYMOUS_ID}}}\n"),
+        ),
         route("anon-by-name", "      config: {anonymous: anonymous}\n"),
-        route("anon-missing", "      config: {anonymous: no-such-consumer}\n"),
+        route(
+            "anon-missing",
+            "      config: {anonymous: no-such-consumer}\n",
+        ),
         route(
             "names",
             "      config: {key_names: [api_key, x-second], key_in_query: false}\n",
@@ -102,15 +106,25 @@ fn a_valid_key_authenticates_its_consumer() {
     assert_eq!(header(&echo, "X-Consumer-Username"), Some("bob"));
     assert_eq!(header(&echo, "X-Consumer-Id"), Some(BOB_ID));
     assert_eq!(header(&echo, "X-Consumer-Custom-Id"), Some("bob-custom"));
-    assert_eq!(header(&echo, "X-Credential-Identifier"), Some(CREDENTIAL_ID));
+    assert_eq!(
+        header(&echo, "X-Credential-Identifier"),
+        Some(CREDENTIAL_ID)
+    );
     assert_eq!(header(&echo, "X-Anonymous-Consumer"), None);
-    assert_eq!(header(&echo, "Apikey"), Some(KEY), "hide_credentials is off");
+    assert_eq!(
+        header(&echo, "Apikey"),
+        Some(KEY),
+        "hide_credentials is off"
+    );
 
     let echo = echoed(&http::get(
         &gateway.url(&format!("/plain/anything?a=1&apikey={KEY}")),
         &[],
     ));
-    assert_eq!(header(&echo, "X-Credential-Identifier"), Some(CREDENTIAL_ID));
+    assert_eq!(
+        header(&echo, "X-Credential-Identifier"),
+        Some(CREDENTIAL_ID)
+    );
     assert_eq!(echo["args"]["apikey"], KEY);
     assert!(!gateway.logs().contains(KEY), "the key reached the log");
 }
@@ -119,10 +133,26 @@ fn a_valid_key_authenticates_its_consumer() {
 fn refusals_are_kongs() {
     let (gateway, _httpbin) = start();
     let get = |path: &str, headers: &[(&str, &str)]| http::get(&gateway.url(path), headers);
-    assert_refused(&get("/plain/get", &[]), "No API key found in request", "Key");
-    assert_refused(&get("/plain/get?apikey=", &[]), "No API key found in request", "Key");
-    assert_refused(&get("/plain/get?apikey", &[]), "No API key found in request", "Key");
-    assert_refused(&get("/plain/get", &[("apikey", "nope")]), "Unauthorized", "Key");
+    assert_refused(
+        &get("/plain/get", &[]),
+        "No API key found in request",
+        "Key",
+    );
+    assert_refused(
+        &get("/plain/get?apikey=", &[]),
+        "No API key found in request",
+        "Key",
+    );
+    assert_refused(
+        &get("/plain/get?apikey", &[]),
+        "No API key found in request",
+        "Key",
+    );
+    assert_refused(
+        &get("/plain/get", &[("apikey", "nope")]),
+        "Unauthorized",
+        "Key",
+    );
     assert_refused(
         &get("/plain/get", &[("apikey", KEY), ("apikey", KEY)]),
         "Duplicate API key found",
@@ -141,18 +171,37 @@ fn refusals_are_kongs() {
     );
     // key_in_body is off by default.
     assert_refused(
-        &post(&gateway, "/plain/post", "application/x-www-form-urlencoded", &format!("apikey={KEY}")),
+        &post(
+            &gateway,
+            "/plain/post",
+            "application/x-www-form-urlencoded",
+            &format!("apikey={KEY}"),
+        ),
         "No API key found in request",
         "Key",
     );
-    assert_refused(&get("/hidden/get", &[]), "No API key found in request", "Key realm=\"kong\"");
     assert_refused(
-        &post(&gateway, "/hidden/post", "text/plain", &format!("apikey={KEY}")),
+        &get("/hidden/get", &[]),
         "No API key found in request",
         "Key realm=\"kong\"",
     );
     assert_refused(
-        &post(&gateway, "/hidden/post", "application/json", &format!(r#"{{"apikey":["{KEY}"]}}"#)),
+        &post(
+            &gateway,
+            "/hidden/post",
+            "text/plain",
+            &format!("apikey={KEY}"),
+        ),
+        "No API key found in request",
+        "Key realm=\"kong\"",
+    );
+    assert_refused(
+        &post(
+            &gateway,
+            "/hidden/post",
+            "application/json",
+            &format!(r#"{{"apikey":["{KEY}"]}}"#),
+        ),
         "Duplicate API key found",
         "Key realm=\"kong\"",
     );
@@ -162,14 +211,31 @@ fn refusals_are_kongs() {
 fn keys_in_bodies_are_read_and_the_body_still_reaches_the_upstream() {
     let (gateway, _httpbin) = start();
     let form = format!("note=hello&apikey={KEY}");
-    let echo = echoed(&post(&gateway, "/body/post", "application/x-www-form-urlencoded", &form));
-    assert_eq!(header(&echo, "X-Credential-Identifier"), Some(CREDENTIAL_ID));
-    assert_eq!(echo["form"], serde_json::json!({"note": "hello", "apikey": KEY}));
+    let echo = echoed(&post(
+        &gateway,
+        "/body/post",
+        "application/x-www-form-urlencoded",
+        &form,
+    ));
+    assert_eq!(
+        header(&echo, "X-Credential-Identifier"),
+        Some(CREDENTIAL_ID)
+    );
+    assert_eq!(
+        echo["form"],
+        serde_json::json!({"note": "hello", "apikey": KEY})
+    );
 
     let json = format!(r#"{{"note":"hello","apikey":"{KEY}"}}"#);
     let echo = echoed(&post(&gateway, "/body/post", "application/json", &json));
-    assert_eq!(header(&echo, "X-Credential-Identifier"), Some(CREDENTIAL_ID));
-    assert_eq!(echo["json"], serde_json::json!({"note": "hello", "apikey": KEY}));
+    assert_eq!(
+        header(&echo, "X-Credential-Identifier"),
+        Some(CREDENTIAL_ID)
+    );
+    assert_eq!(
+        echo["json"],
+        serde_json::json!({"note": "hello", "apikey": KEY})
+    );
 }
 
 fn multipart(fields: &[(&str, &str)]) -> String {
@@ -193,18 +259,34 @@ fn hide_credentials_removes_the_key_from_header_query_and_body() {
     assert_eq!(echo["args"], serde_json::json!({"c": "3", "a": "1"}));
     assert_eq!(header(&echo, "X-Consumer-Username"), Some("bob"));
 
-    let echo = echoed(&http::get(&gateway.url("/hidden/anything"), &[("apikey", KEY)]));
+    let echo = echoed(&http::get(
+        &gateway.url("/hidden/anything"),
+        &[("apikey", KEY)],
+    ));
     assert_eq!(header(&echo, "Apikey"), None);
     assert_eq!(header(&echo, "X-Consumer-Username"), Some("bob"));
 
     let form = format!("apikey={KEY}&note=hello");
-    let echo = echoed(&post(&gateway, "/hidden/post", "application/x-www-form-urlencoded", &form));
+    let echo = echoed(&post(
+        &gateway,
+        "/hidden/post",
+        "application/x-www-form-urlencoded",
+        &form,
+    ));
     assert_eq!(echo["form"], serde_json::json!({"note": "hello"}));
     assert_eq!(header(&echo, "X-Consumer-Username"), Some("bob"));
 
     let json = format!(r#"{{"z":[1,2],"apikey":"{KEY}","note":"hello"}}"#);
-    let echo = echoed(&post(&gateway, "/hidden/post", "application/json; charset=utf-8", &json));
-    assert_eq!(echo["json"], serde_json::json!({"z": [1, 2], "note": "hello"}));
+    let echo = echoed(&post(
+        &gateway,
+        "/hidden/post",
+        "application/json; charset=utf-8",
+        &json,
+    ));
+    assert_eq!(
+        echo["json"],
+        serde_json::json!({"z": [1, 2], "note": "hello"})
+    );
 
     let body = multipart(&[("note", "hello"), ("apikey", KEY)]);
     let echo = echoed(&post(
@@ -217,7 +299,7 @@ fn hide_credentials_removes_the_key_from_header_query_and_body() {
     assert_eq!(header(&echo, "X-Consumer-Username"), Some("bob"));
 
     // A key from the header also leaves the body without its field (Kong: key_in_body).
-    let json = format!(r#"{{"apikey":"other","note":"hello"}}"#);
+    let json = r#"{"apikey":"other","note":"hello"}"#;
     let response = http::request(
         "POST",
         &gateway.url("/hidden/post"),
@@ -235,7 +317,11 @@ fn key_names_are_tried_in_order_and_underscores_match_dashes() {
     let (gateway, _httpbin) = start();
     for name in ["api_key", "api-key", "x-second"] {
         let echo = echoed(&http::get(&gateway.url("/names/anything"), &[(name, KEY)]));
-        assert_eq!(header(&echo, "X-Credential-Identifier"), Some(CREDENTIAL_ID), "{name}");
+        assert_eq!(
+            header(&echo, "X-Credential-Identifier"),
+            Some(CREDENTIAL_ID),
+            "{name}"
+        );
     }
     // key_in_query: false.
     assert_refused(
@@ -250,12 +336,19 @@ fn anonymous_stands_in_for_a_failed_authentication() {
     let (gateway, _httpbin) = start();
     for path in ["/anon/anything", "/anon-by-name/anything"] {
         let echo = echoed(&http::get(&gateway.url(path), &[("apikey", "nope")]));
-        assert_eq!(header(&echo, "X-Anonymous-Consumer"), Some("true"), "{path}");
+        assert_eq!(
+            header(&echo, "X-Anonymous-Consumer"),
+            Some("true"),
+            "{path}"
+        );
         assert_eq!(header(&echo, "X-Consumer-Username"), Some("anonymous"));
         assert_eq!(header(&echo, "X-Consumer-Id"), Some(ANONYMOUS_ID));
         assert_eq!(header(&echo, "X-Credential-Identifier"), None);
     }
-    let echo = echoed(&http::get(&gateway.url("/anon/anything"), &[("apikey", KEY)]));
+    let echo = echoed(&http::get(
+        &gateway.url("/anon/anything"),
+        &[("apikey", KEY)],
+    ));
     assert_eq!(header(&echo, "X-Consumer-Username"), Some("bob"));
     assert_eq!(header(&echo, "X-Anonymous-Consumer"), None);
 
@@ -266,8 +359,8 @@ fn anonymous_stands_in_for_a_failed_authentication() {
 #[test]
 fn preflight_requests_pass_when_run_on_preflight_is_off() {
     let (gateway, _httpbin) = start();
-    let response = http::request("OPTIONS", &gateway.url("/preflight/anything"), &[], None)
-        .expect("request");
+    let response =
+        http::request("OPTIONS", &gateway.url("/preflight/anything"), &[], None).expect("request");
     assert_eq!(response.status, 200, "{}", response.text());
     assert!(response.header("X-Kong-Upstream-Latency").is_some());
     assert_refused(

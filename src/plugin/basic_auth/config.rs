@@ -46,7 +46,11 @@ pub fn parse(
     let config: BasicAuthConfig = plugin_config::parse(config, plugin_path, errors)?;
     let base = join(plugin_path, "config");
     let before = errors.len();
-    check_text(config.anonymous.as_deref(), &join(&base, "anonymous"), errors);
+    check_text(
+        config.anonymous.as_deref(),
+        &join(&base, "anonymous"),
+        errors,
+    );
     check_text(Some(&config.realm), &join(&base, "realm"), errors);
     if let Some(protection) = &config.brute_force_protection {
         let strategy = protection.get("strategy").and_then(Value::as_str);
@@ -67,7 +71,10 @@ mod tests {
     fn parse_yaml(text: &str) -> (Option<BasicAuthConfig>, ConfigErrors) {
         let mut errors = ConfigErrors::default();
         let value: Value = serde_yaml::from_str(text).unwrap();
-        (parse(Some(value), "routes[1].plugins[0]", &mut errors), errors)
+        (
+            parse(Some(value), "routes[1].plugins[0]", &mut errors),
+            errors,
+        )
     }
 
     #[test]
@@ -76,7 +83,8 @@ mod tests {
         let config = parse(None, "plugins[0]", &mut errors).unwrap();
         assert_eq!(config.challenge(), "Basic realm=\"service\"");
         assert!(!config.hide_credentials && config.anonymous.is_none());
-        let (config, _) = parse_yaml("{realm: test-realm, brute_force_protection: {strategy: off, redis: null}}");
+        let (config, _) =
+            parse_yaml("{realm: test-realm, brute_force_protection: {strategy: off, redis: null}}");
         assert_eq!(config.unwrap().challenge(), "Basic realm=\"test-realm\"");
 
         let (config, errors) = parse_yaml("{brute_force_protection: {strategy: memory}}");
@@ -86,7 +94,10 @@ mod tests {
             "routes[1].plugins[0].config.brute_force_protection"
         );
         let (_, errors) = parse_yaml("{realm: ''}");
-        assert_eq!(errors.iter().next().unwrap().path, "routes[1].plugins[0].config.realm");
+        assert_eq!(
+            errors.iter().next().unwrap().path,
+            "routes[1].plugins[0].config.realm"
+        );
         let (_, errors) = parse_yaml("{key_names: [a]}");
         assert_eq!(
             errors.iter().next().unwrap().path,

@@ -45,7 +45,9 @@ impl BasicAuth {
 
     fn authenticate(&self, access: &mut Access<'_>) -> Result<(), ErrorResponse> {
         let headers = &access.session.req_header().headers;
-        let proxy = headers.get(PROXY_AUTHORIZATION).map(|v| v.as_bytes().to_vec());
+        let proxy = headers
+            .get(PROXY_AUTHORIZATION)
+            .map(|v| v.as_bytes().to_vec());
         let authorization = headers.get(AUTHORIZATION).map(|v| v.as_bytes().to_vec());
         if proxy.is_none() && authorization.is_none() {
             log::info!("basic-auth: no credentials in the request");
@@ -76,7 +78,13 @@ impl BasicAuth {
             log::info!("basic-auth: wrong password for a known username");
             return Err(self.unauthorized());
         }
-        let Some(consumer) = access.config.consumers.list.get(credential.consumer).cloned() else {
+        let Some(consumer) = access
+            .config
+            .consumers
+            .list
+            .get(credential.consumer)
+            .cloned()
+        else {
             log::error!("basic-auth: credential {} has no consumer", credential.id);
             return Err(ErrorResponse::internal());
         };
@@ -139,7 +147,12 @@ impl Plugin for BasicAuth {
             log::error!("basic-auth: the anonymous consumer is configured but does not exist");
             return Err(ErrorResponse::internal());
         };
-        set_consumer(access.state, access.session.req_header_mut(), Some(consumer), None);
+        set_consumer(
+            access.state,
+            access.session.req_header_mut(),
+            Some(consumer),
+            None,
+        );
         Ok(())
     }
 }

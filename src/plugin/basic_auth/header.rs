@@ -13,7 +13,10 @@ pub enum Basic {
     /// Base64 that does not decode to `user:password` (Kong then also leaves the header in
     /// place under `hide_credentials`).
     Unrecognized,
-    Credentials { username: Vec<u8>, password: Vec<u8> },
+    Credentials {
+        username: Vec<u8>,
+        password: Vec<u8>,
+    },
 }
 
 impl fmt::Debug for Basic {
@@ -48,7 +51,10 @@ fn payload(header: &[u8]) -> Option<&[u8]> {
         .windows(5)
         .position(|w| (w[0] == b'B' || w[0] == b'b') && &w[1..] == b"asic")?;
     let rest = &header[at + 5..];
-    let start = rest.iter().position(|b| !is_space(*b)).unwrap_or(rest.len());
+    let start = rest
+        .iter()
+        .position(|b| !is_space(*b))
+        .unwrap_or(rest.len());
     let rest = &rest[start..];
     let end = rest.iter().position(|b| *b == b'\n').unwrap_or(rest.len());
     // With nothing after the whitespace the regex still matches one whitespace byte, which is
@@ -105,13 +111,19 @@ fn sextet(byte: u8) -> Option<u8> {
 /// Kong's `([^:]+):(.*)`, unanchored: leading colons skipped, the username up to the next
 /// colon, the password after it up to a newline (it may be empty).
 fn split_user_password(decoded: &[u8]) -> Basic {
-    let start = decoded.iter().position(|b| *b != b':').unwrap_or(decoded.len());
+    let start = decoded
+        .iter()
+        .position(|b| *b != b':')
+        .unwrap_or(decoded.len());
     let rest = &decoded[start..];
     let Some(colon) = rest.iter().position(|b| *b == b':') else {
         return Basic::Unrecognized;
     };
     let password = &rest[colon + 1..];
-    let end = password.iter().position(|b| *b == b'\n').unwrap_or(password.len());
+    let end = password
+        .iter()
+        .position(|b| *b == b'\n')
+        .unwrap_or(password.len());
     Basic::Credentials {
         username: rest[..colon].to_vec(),
         password: password[..end].to_vec(),
@@ -155,21 +167,33 @@ mod tests {
         assert_eq!(parse_basic(b"Basic "), Basic::NoCredentials);
         assert_eq!(parse_basic(b"Basic"), Basic::NoCredentials);
         // Whatever follows the first `=` is ignored; a space before it is not base64.
-        assert_eq!(parse_basic(b"Basic Ym9iOmtvbmc=!! ??"), creds("bob", "kong"));
-        assert_eq!(parse_basic(b"Basic Ym9iOmtvbmc trailing"), Basic::NoCredentials);
+        assert_eq!(
+            parse_basic(b"Basic Ym9iOmtvbmc=!! ??"),
+            creds("bob", "kong")
+        );
+        assert_eq!(
+            parse_basic(b"Basic Ym9iOmtvbmc trailing"),
+            Basic::NoCredentials
+        );
         // 4n+1 characters.
         assert_eq!(parse_basic(b"Basic Ym9iO"), Basic::NoCredentials);
         // "::a:b" -> user "a"; ":pw" -> no username; "u:" -> empty password.
         let b64 = |s: &str| {
             use base64::Engine;
-            format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(s))
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(s)
+            )
         };
         assert_eq!(parse_basic(b64("::a:b").as_bytes()), creds("a", "b"));
         assert_eq!(parse_basic(b64(":pw").as_bytes()), Basic::Unrecognized);
         assert_eq!(parse_basic(b64("u:").as_bytes()), creds("u", ""));
         assert_eq!(parse_basic(b64("u:p\nq").as_bytes()), creds("u", "p"));
         assert_eq!(parse_basic(b64("").as_bytes()), Basic::NoCredentials);
-        assert_eq!(format!("{:?}", creds("u", "secret")), "Credentials { username: \"u\", password: \"[redacted]\" }");
+        assert_eq!(
+            format!("{:?}", creds("u", "secret")),
+            "Credentials { username: \"u\", password: \"[redacted]\" }"
+        );
     }
 
     #[test]

@@ -37,10 +37,12 @@ impl ParsedBody {
         match (media_type(content_type), content_type) {
             (Some(Media::Form), _) => ParsedBody::Form(body),
             (Some(Media::Json), _) => parse_json(&body),
-            (Some(Media::Multipart), Some(content_type)) => match Multipart::parse(content_type, body) {
-                Some(parts) => ParsedBody::Multipart(parts),
-                None => ParsedBody::Empty,
-            },
+            (Some(Media::Multipart), Some(content_type)) => {
+                match Multipart::parse(content_type, body) {
+                    Some(parts) => ParsedBody::Multipart(parts),
+                    None => ParsedBody::Empty,
+                }
+            }
             _ => ParsedBody::Empty,
         }
     }
@@ -215,7 +217,11 @@ impl Multipart {
                 None => return None,
             };
             // The value ends before the CRLF that precedes the next delimiter.
-            let value_end = if i + 1 < starts.len() { end.saturating_sub(2) } else { end };
+            let value_end = if i + 1 < starts.len() {
+                end.saturating_sub(2)
+            } else {
+                end
+            };
             parts.push(Part {
                 name,
                 value: value_start..value_end.max(value_start),
@@ -227,7 +233,11 @@ impl Multipart {
 
     fn field(&self, name: &str) -> Field {
         let mut found = Field::Absent;
-        for part in self.parts.iter().filter(|p| p.name.as_deref() == Some(name.as_bytes())) {
+        for part in self
+            .parts
+            .iter()
+            .filter(|p| p.name.as_deref() == Some(name.as_bytes()))
+        {
             found = match found {
                 Field::Absent => Field::Text(self.body[part.value.clone()].to_vec()),
                 _ => Field::Many,
@@ -253,20 +263,23 @@ impl Multipart {
 
 /// The `boundary` parameter of a multipart `Content-Type` (quotes removed).
 fn boundary(content_type: &[u8]) -> Option<Vec<u8>> {
-    content_type.split(|b| *b == b';').skip(1).find_map(|param| {
-        let param = param.trim_ascii();
-        let (key, value) = param.split_at(param.iter().position(|b| *b == b'=')?);
-        if !key.trim_ascii().eq_ignore_ascii_case(b"boundary") {
-            return None;
-        }
-        let value = value[1..].trim_ascii();
-        let value = value
-            .strip_prefix(b"\"")
-            .and_then(|v| v.strip_suffix(b"\""))
-            .unwrap_or(value);
-        // RFC 2046: 1 to 70 characters (which also bounds the search for delimiters).
-        (!value.is_empty() && value.len() <= 70).then(|| value.to_vec())
-    })
+    content_type
+        .split(|b| *b == b';')
+        .skip(1)
+        .find_map(|param| {
+            let param = param.trim_ascii();
+            let (key, value) = param.split_at(param.iter().position(|b| *b == b'=')?);
+            if !key.trim_ascii().eq_ignore_ascii_case(b"boundary") {
+                return None;
+            }
+            let value = value[1..].trim_ascii();
+            let value = value
+                .strip_prefix(b"\"")
+                .and_then(|v| v.strip_suffix(b"\""))
+                .unwrap_or(value);
+            // RFC 2046: 1 to 70 characters (which also bounds the search for delimiters).
+            (!value.is_empty() && value.len() <= 70).then(|| value.to_vec())
+        })
 }
 
 /// The `name` of a part, from its `Content-Disposition: form-data; name="..."` header.
@@ -274,24 +287,30 @@ fn part_name(head: &[u8]) -> Option<Vec<u8>> {
     head.split(|b| *b == b'\n').find_map(|line| {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         let colon = line.iter().position(|b| *b == b':')?;
-        if !line[..colon].trim_ascii().eq_ignore_ascii_case(b"content-disposition") {
+        if !line[..colon]
+            .trim_ascii()
+            .eq_ignore_ascii_case(b"content-disposition")
+        {
             return None;
         }
-        line[colon + 1..].split(|b| *b == b';').skip(1).find_map(|param| {
-            let param = param.trim_ascii();
-            let eq = param.iter().position(|b| *b == b'=')?;
-            if !param[..eq].trim_ascii().eq_ignore_ascii_case(b"name") {
-                return None;
-            }
-            let value = param[eq + 1..].trim_ascii();
-            Some(
-                value
-                    .strip_prefix(b"\"")
-                    .and_then(|v| v.strip_suffix(b"\""))
-                    .unwrap_or(value)
-                    .to_vec(),
-            )
-        })
+        line[colon + 1..]
+            .split(|b| *b == b';')
+            .skip(1)
+            .find_map(|param| {
+                let param = param.trim_ascii();
+                let eq = param.iter().position(|b| *b == b'=')?;
+                if !param[..eq].trim_ascii().eq_ignore_ascii_case(b"name") {
+                    return None;
+                }
+                let value = param[eq + 1..].trim_ascii();
+                Some(
+                    value
+                        .strip_prefix(b"\"")
+                        .and_then(|v| v.strip_suffix(b"\""))
+                        .unwrap_or(value)
+                        .to_vec(),
+                )
+            })
     })
 }
 
@@ -312,19 +331,28 @@ mod tests {
 
     #[test]
     fn form_bodies() {
-        let body = parse("application/x-www-form-urlencoded; charset=utf-8", "a=1&apikey=k%2B1&b=2");
+        let body = parse(
+            "application/x-www-form-urlencoded; charset=utf-8",
+            "a=1&apikey=k%2B1&b=2",
+        );
         assert_eq!(body.field("apikey"), Field::Text(b"k+1".to_vec()));
         assert_eq!(body.without("apikey").unwrap(), "a=1&b=2");
         assert_eq!(body.without("other"), None);
         let body = parse("application/x-www-form-urlencoded", "apikey=a&apikey=b");
         assert_eq!(body.field("apikey"), Field::Many);
-        let body = parse("application/x-www-form-urlencoded", "apikey[]=a&apikey[1]=b");
+        let body = parse(
+            "application/x-www-form-urlencoded",
+            "apikey[]=a&apikey[1]=b",
+        );
         assert_eq!(body.field("apikey"), Field::Absent);
     }
 
     #[test]
     fn json_bodies() {
-        let body = parse("application/json", r#"{"z":1,"apikey":"k","a":[1,{"b":2}]}"#);
+        let body = parse(
+            "application/json",
+            r#"{"z":1,"apikey":"k","a":[1,{"b":2}]}"#,
+        );
         assert_eq!(body.field("apikey"), Field::Text(b"k".to_vec()));
         assert_eq!(body.field("a"), Field::Many);
         assert_eq!(body.field("z"), Field::Other);
@@ -339,7 +367,10 @@ mod tests {
         let body = parse("application/json", r#"{"apikey":["a","b"]}"#);
         assert_eq!(body.field("apikey"), Field::Many);
         for text in [r#"["apikey"]"#, r#""apikey""#, "{", "12"] {
-            assert_eq!(parse("application/json", text).field("apikey"), Field::Absent);
+            assert_eq!(
+                parse("application/json", text).field("apikey"),
+                Field::Absent
+            );
         }
         assert!(matches!(parse("text/plain", "apikey=k"), ParsedBody::Empty));
         assert!(matches!(
@@ -365,7 +396,10 @@ mod tests {
         let twice = MULTIPART.replace("name=\"a\"", "name=apikey");
         let body = parse("multipart/form-data; boundary=XyZ", &twice);
         assert_eq!(body.field("apikey"), Field::Many);
-        assert!(matches!(parse("multipart/form-data", MULTIPART), ParsedBody::Empty));
+        assert!(matches!(
+            parse("multipart/form-data", MULTIPART),
+            ParsedBody::Empty
+        ));
         assert!(matches!(
             parse("multipart/form-data; boundary=nope", MULTIPART),
             ParsedBody::Empty

@@ -75,7 +75,11 @@ pub fn parse(
             );
         }
     }
-    check_text(config.anonymous.as_deref(), &join(&base, "anonymous"), errors);
+    check_text(
+        config.anonymous.as_deref(),
+        &join(&base, "anonymous"),
+        errors,
+    );
     check_text(config.realm.as_deref(), &join(&base, "realm"), errors);
     if let Some(realms) = &config.identity_realms {
         if !is_default_identity_realms(realms) {
@@ -156,9 +160,15 @@ mod tests {
             "plugins[0].config.identity_realms"
         );
         let (_, errors) = parse_yaml("{anonymous: ''}");
-        assert_eq!(errors.iter().next().unwrap().path, "plugins[0].config.anonymous");
+        assert_eq!(
+            errors.iter().next().unwrap().path,
+            "plugins[0].config.anonymous"
+        );
         let (_, errors) = parse_yaml("{realm: \"a\\nb\"}");
-        assert_eq!(errors.iter().next().unwrap().path, "plugins[0].config.realm");
+        assert_eq!(
+            errors.iter().next().unwrap().path,
+            "plugins[0].config.realm"
+        );
         let (_, errors) = parse_yaml("{key_in_cookie: true}");
         assert_eq!(
             errors.iter().next().unwrap().path,

@@ -208,7 +208,10 @@ mod tests {
             find_key(&names(&["apikey"]), ALL, &sources),
             key(0, Some("apikey"), "from-header")
         );
-        let no_header = Allowed { header: false, ..ALL };
+        let no_header = Allowed {
+            header: false,
+            ..ALL
+        };
         assert_eq!(
             find_key(&names(&["apikey"]), no_header, &sources),
             key(0, None, "from-query")
@@ -219,7 +222,10 @@ mod tests {
             query: Some(b"other=1"),
             body: None,
         };
-        assert_eq!(find_key(&names(&["apikey"]), ALL, &sources), Lookup::NeedBody);
+        assert_eq!(
+            find_key(&names(&["apikey"]), ALL, &sources),
+            Lookup::NeedBody
+        );
         let body = ParsedBody::parse(
             Some(b"application/x-www-form-urlencoded"),
             Bytes::from_static(b"k2=from-body"),
@@ -237,7 +243,10 @@ mod tests {
             query: false,
             body: false,
         };
-        assert_eq!(find_key(&names(&["apikey"]), header_only, &sources), Lookup::Missing);
+        assert_eq!(
+            find_key(&names(&["apikey"]), header_only, &sources),
+            Lookup::Missing
+        );
     }
 
     #[test]
@@ -266,7 +275,10 @@ mod tests {
         // `?apikey` is `true` in Lua: not a key, the next name is tried.
         assert_eq!(lookup(&none, b"apikey&second=s"), key(1, None, "s"));
         assert_eq!(lookup(&none, b"apikey="), key(0, None, ""));
-        assert_eq!(lookup(&none, b"api%6Bey=a%20b+c%zz%4"), key(0, None, "a b c%zz%4"));
+        assert_eq!(
+            lookup(&none, b"api%6Bey=a%20b+c%zz%4"),
+            key(0, None, "a b c%zz%4")
+        );
         assert_eq!(lookup(&none, b"apikey[]=a"), Lookup::Missing);
     }
 

@@ -90,7 +90,13 @@ impl KeyAuth {
             log::info!("key-auth: unknown or expired API key");
             return Err(self.unauthorized(INVALID_KEY));
         };
-        let Some(consumer) = access.config.consumers.list.get(credential.consumer).cloned() else {
+        let Some(consumer) = access
+            .config
+            .consumers
+            .list
+            .get(credential.consumer)
+            .cloned()
+        else {
             log::error!("key-auth: credential {} has no consumer", credential.id);
             return Err(ErrorResponse::internal());
         };
@@ -154,7 +160,9 @@ impl Plugin for KeyAuth {
     }
 
     async fn access(&self, access: &mut Access<'_>) -> Result<(), ErrorResponse> {
-        if !self.config.run_on_preflight && access.session.req_header().method == http::Method::OPTIONS {
+        if !self.config.run_on_preflight
+            && access.session.req_header().method == http::Method::OPTIONS
+        {
             return Ok(());
         }
         let Some(anonymous) = &self.config.anonymous else {
@@ -173,7 +181,12 @@ impl Plugin for KeyAuth {
             log::error!("key-auth: the anonymous consumer is configured but does not exist");
             return Err(ErrorResponse::internal());
         };
-        set_consumer(access.state, access.session.req_header_mut(), Some(consumer), None);
+        set_consumer(
+            access.state,
+            access.session.req_header_mut(),
+            Some(consumer),
+            None,
+        );
         Ok(())
     }
 }
@@ -228,7 +241,10 @@ mod tests {
         };
         let credentials = HashMap::from([
             ("forever".to_owned(), credential(None)),
-            ("later".to_owned(), credential(Some(now + Duration::from_secs(5)))),
+            (
+                "later".to_owned(),
+                credential(Some(now + Duration::from_secs(5))),
+            ),
             ("gone".to_owned(), credential(Some(now))),
         ]);
         assert!(valid_credential(&credentials, b"forever", now).is_some());

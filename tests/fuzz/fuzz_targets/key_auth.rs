@@ -7,7 +7,9 @@ use bytes::Bytes;
 use http::HeaderMap;
 use libfuzzer_sys::fuzz_target;
 use oidc_gateway::plugin::key_auth::body::ParsedBody;
-use oidc_gateway::plugin::key_auth::extract::{find_key, form_field, Allowed, Field, Lookup, Sources};
+use oidc_gateway::plugin::key_auth::extract::{
+    find_key, form_field, Allowed, Field, Lookup, Sources,
+};
 
 const CONTENT_TYPES: [&[u8]; 4] = [
     b"application/x-www-form-urlencoded",
@@ -27,13 +29,21 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(form_field(again.as_bytes(), "apikey"), Field::Text(key));
     }
     let names = vec!["apikey".to_owned(), "api_key".to_owned()];
-    let allowed = Allowed { header: true, query: true, body: true };
+    let allowed = Allowed {
+        header: true,
+        query: true,
+        body: true,
+    };
     let headers = HeaderMap::new();
     let body = ParsedBody::parse(
         Some(CONTENT_TYPES[usize::from(selector) % CONTENT_TYPES.len()]),
         Bytes::copy_from_slice(rest),
     );
-    let sources = Sources { headers: &headers, query: Some(rest), body: Some(&body) };
+    let sources = Sources {
+        headers: &headers,
+        query: Some(rest),
+        body: Some(&body),
+    };
     assert_ne!(find_key(&names, allowed, &sources), Lookup::NeedBody);
     let field = body.field("apikey");
     match body.without("apikey") {
