@@ -35,6 +35,15 @@ impl ErrorResponse {
         }
     }
 
+    /// 401 with `WWW-Authenticate: <challenge>` (key-auth's `Key realm="..."`, basic-auth's
+    /// `Basic realm="..."`).
+    pub fn unauthorized_challenge(message: impl Into<Cow<'static, str>>, challenge: String) -> Self {
+        Self {
+            www_authenticate: Some(challenge),
+            ..Self::new(401, message)
+        }
+    }
+
     /// 401 for a bearer token that did not verify: `Bearer realm="...", error="invalid_token"`.
     pub fn invalid_token(message: impl Into<Cow<'static, str>>, realm: &str) -> Self {
         Self {

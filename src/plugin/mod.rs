@@ -3,12 +3,14 @@
 //! that keeps plugin state across reloads.
 
 pub mod api;
+pub mod basic_auth;
 pub mod bearer_source;
 pub mod chain;
 pub mod chain_run;
 pub mod consumer_headers;
 pub mod consumer_match;
 pub mod credential_source;
+pub mod key_auth;
 pub mod known_plugins;
 pub mod openid_connect;
 pub mod openid_connect_plugin;

@@ -32,7 +32,11 @@ pub struct PluginSpec {
 pub const KONG_PLUGIN_VERSION: &str = "3.9.1";
 
 /// Every implemented plugin.
-pub static PLUGINS: &[&PluginSpec] = &[&super::openid_connect_plugin::SPEC];
+pub static PLUGINS: &[&PluginSpec] = &[
+    &super::openid_connect_plugin::SPEC,
+    &super::key_auth::SPEC,
+    &super::basic_auth::SPEC,
+];
 
 /// The implemented plugin called `name`.
 pub fn find(name: &str) -> Option<&'static PluginSpec> {
