@@ -8,6 +8,7 @@ pub mod chain;
 pub mod consumer_headers;
 pub mod consumer_match;
 pub mod credential_source;
+pub mod jwt;
 pub mod known_plugins;
 pub mod openid_connect;
 pub mod openid_connect_plugin;

@@ -31,6 +31,7 @@ pub const KONG_PLUGIN_VERSION: &str = "3.9.1";
 /// Every implemented plugin.
 pub static PLUGINS: &[&PluginSpec] = &[
     &super::openid_connect_plugin::SPEC,
+    &super::jwt::SPEC,
 ];
 
 /// The implemented plugin called `name`.
