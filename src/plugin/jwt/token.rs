@@ -306,6 +306,15 @@ mod tests {
         }
     }
 
+    /// The key of the credential that verified `token`.
+    fn check(
+        token: &str,
+        creds: &HashMap<String, JwtCredential>,
+        rules: &Rules,
+    ) -> Result<String, Refusal> {
+        verify(token, creds, rules, NOW).map(|c| c.key.clone())
+    }
+
     fn rules() -> Rules {
         Rules {
             key_claim_name: "iss".into(),
@@ -326,19 +335,19 @@ mod tests {
             credential("k5", "HS512", "secret-five", None),
         ]);
         let good = hs_token("HS256", "", r#"{"iss":"k1"}"#, b"secret-one");
-        assert_eq!(verify(&good, &creds, &rules(), NOW).unwrap().key, "k1");
+        assert_eq!(check(&good, &creds, &rules()).unwrap(), "k1");
         let hs512 = hs_token("HS512", "", r#"{"iss":"k5"}"#, b"secret-five");
-        assert_eq!(verify(&hs512, &creds, &rules(), NOW).unwrap().key, "k5");
+        assert_eq!(check(&hs512, &creds, &rules()).unwrap(), "k5");
 
         let wrong_secret = hs_token("HS256", "", r#"{"iss":"k1"}"#, b"nope");
         assert_eq!(
-            verify(&wrong_secret, &creds, &rules(), NOW),
+            check(&wrong_secret, &creds, &rules()),
             Err(Refusal::InvalidSignature)
         );
         // The credential pins the algorithm; the token's alg must equal it.
         let other_alg = hs_token("HS384", "", r#"{"iss":"k1"}"#, b"secret-one");
         assert_eq!(
-            verify(&other_alg, &creds, &rules(), NOW),
+            check(&other_alg, &creds, &rules()),
             Err(Refusal::InvalidAlgorithm)
         );
         let none = format!(
@@ -347,26 +356,26 @@ mod tests {
             b64(br#"{"iss":"k1"}"#)
         );
         assert_eq!(
-            verify(&none, &creds, &rules(), NOW),
+            check(&none, &creds, &rules()),
             Err(Refusal::BadToken("invalid alg"))
         );
         let no_iss = hs_token("HS256", "", r#"{"sub":"x"}"#, b"secret-one");
-        assert_eq!(verify(&no_iss, &creds, &rules(), NOW), Err(Refusal::NoKeyClaim));
+        assert_eq!(check(&no_iss, &creds, &rules()), Err(Refusal::NoKeyClaim));
         let empty = hs_token("HS256", "", r#"{"iss":""}"#, b"secret-one");
-        assert_eq!(verify(&empty, &creds, &rules(), NOW), Err(Refusal::InvalidKeyClaim));
+        assert_eq!(check(&empty, &creds, &rules()), Err(Refusal::InvalidKeyClaim));
         let unknown = hs_token("HS256", "", r#"{"iss":"zz"}"#, b"secret-one");
-        assert_eq!(verify(&unknown, &creds, &rules(), NOW), Err(Refusal::NoCredentials));
+        assert_eq!(check(&unknown, &creds, &rules()), Err(Refusal::NoCredentials));
         let number = hs_token("HS256", "", r#"{"iss":12}"#, b"secret-one");
-        assert_eq!(verify(&number, &creds, &rules(), NOW), Err(Refusal::NoCredentials));
+        assert_eq!(check(&number, &creds, &rules()), Err(Refusal::NoCredentials));
         // The key claim may also be in the header; `false` counts as absent.
         let in_header = hs_token("HS256", r#","iss":"k1""#, r#"{"iss":false}"#, b"secret-one");
-        assert!(verify(&in_header, &creds, &rules(), NOW).is_ok());
+        assert!(check(&in_header, &creds, &rules()).is_ok());
         let custom = Rules {
             key_claim_name: "kid".into(),
             ..rules()
         };
         let by_kid = hs_token("HS256", r#","kid":"k1""#, "{}", b"secret-one");
-        assert!(verify(&by_kid, &creds, &custom, NOW).is_ok());
+        assert!(check(&by_kid, &creds, &custom).is_ok());
         assert_eq!(
             Refusal::NoKeyClaim.message("kid"),
             "No mandatory 'kid' in claims"
@@ -376,7 +385,7 @@ mod tests {
     #[test]
     fn malformed_tokens_get_kongs_messages() {
         let creds = store(vec![credential("k1", "HS256", "s", None)]);
-        let json = Err(Refusal::BadToken("invalid JSON"));
+        let json: Result<String, Refusal> = Err(Refusal::BadToken("invalid JSON"));
         for token in [
             "",
             "abc",
@@ -386,21 +395,21 @@ mod tests {
             "WzFd.e30.x",  // header an array
             "e30.eyJhIjoxLCJhIjoyfQ.x", // duplicate member
         ] {
-            assert_eq!(verify(token, &creds, &rules(), NOW).map(|c| &c.key), json.clone(), "{token}");
+            assert_eq!(check(token, &creds, &rules()), json.clone(), "{token}");
         }
         // {} header: no alg.
         assert_eq!(
-            verify("e30.e30.x", &creds, &rules(), NOW).map(|c| &c.key),
+            check("e30.e30.x", &creds, &rules()),
             Err(Refusal::BadToken("invalid alg"))
         );
         // A fourth part ends up in the signature, which then is not base64url.
         let good = hs_token("HS256", "", r#"{"iss":"k1"}"#, b"s");
         assert_eq!(
-            verify(&format!("{good}.x"), &creds, &rules(), NOW).map(|c| &c.key),
+            check(&format!("{good}.x"), &creds, &rules()),
             Err(Refusal::BadToken("invalid signature"))
         );
         let long = "a".repeat(MAX_TOKEN_LEN + 1);
-        assert_eq!(verify(&long, &creds, &rules(), NOW).map(|c| &c.key), json);
+        assert_eq!(check(&long, &creds, &rules()), json);
     }
 
     #[test]
@@ -426,14 +435,14 @@ mod tests {
             ..rules()
         };
         let token = hs_token("HS256", "", r#"{"iss":"k1"}"#, b"raw secret");
-        assert!(verify(&token, &creds, &base64_rules, NOW).is_ok());
+        assert!(check(&token, &creds, &base64_rules).is_ok());
         assert_eq!(
-            verify(&token, &creds, &rules(), NOW).map(|c| &c.key),
+            check(&token, &creds, &rules()),
             Err(Refusal::InvalidSignature)
         );
         let bad = hs_token("HS256", "", r#"{"iss":"bad"}"#, b"x");
         assert_eq!(
-            verify(&bad, &creds, &base64_rules, NOW).map(|c| &c.key),
+            check(&bad, &creds, &base64_rules),
             Err(Refusal::InvalidKeySecret)
         );
     }
@@ -455,17 +464,17 @@ mod tests {
         pair.sign(&RSA_PKCS1_SHA256, &SystemRandom::new(), input.as_bytes(), &mut signature)
             .unwrap();
         let token = format!("{input}.{}", b64(&signature));
-        assert_eq!(verify(&token, &creds, &rules(), NOW).unwrap().key, "r1");
+        assert_eq!(check(&token, &creds, &rules()).unwrap(), "r1");
         signature[10] ^= 1;
         let tampered = format!("{input}.{}", b64(&signature));
         assert_eq!(
-            verify(&tampered, &creds, &rules(), NOW).map(|c| &c.key),
+            check(&tampered, &creds, &rules()),
             Err(Refusal::InvalidSignature)
         );
         // An HS token "signed" with the public key PEM is refused by the pinned algorithm.
         let confused = hs_token("HS256", "", r#"{"iss":"r1"}"#, pem.as_bytes());
         assert_eq!(
-            verify(&confused, &creds, &rules(), NOW).map(|c| &c.key),
+            check(&confused, &creds, &rules()),
             Err(Refusal::InvalidAlgorithm)
         );
         let es = format!(
@@ -474,9 +483,54 @@ mod tests {
             b64(br#"{"iss":"e1"}"#)
         );
         assert_eq!(
-            verify(&es, &creds, &rules(), NOW).map(|c| &c.key),
+            check(&es, &creds, &rules()),
             Err(Refusal::InvalidKeySecret)
         );
+    }
+
+    #[test]
+    fn ecdsa_eddsa_and_pss_tokens_verify() {
+        use crate::plugin::jwt::keys::tests::pem;
+        use aws_lc_rs::encoding::AsDer;
+        use aws_lc_rs::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair};
+        let rng = SystemRandom::new();
+        let token_for = |alg: &str, key: &str, sign: &dyn Fn(&[u8]) -> Vec<u8>| {
+            let input = format!(
+                "{}.{}",
+                b64(format!(r#"{{"alg":"{alg}"}}"#).as_bytes()),
+                b64(format!(r#"{{"iss":"{key}"}}"#).as_bytes())
+            );
+            let signature = sign(input.as_bytes());
+            format!("{input}.{}", b64(&signature))
+        };
+        let p256 = EcdsaKeyPair::generate(&signature::ECDSA_P256_SHA256_FIXED_SIGNING).unwrap();
+        let p521 = EcdsaKeyPair::generate(&signature::ECDSA_P521_SHA512_FIXED_SIGNING).unwrap();
+        let ed = Ed25519KeyPair::generate().unwrap();
+        let rsa = RsaKeyPair::generate(KeySize::Rsa2048).unwrap();
+        let spki = |der: &[u8]| pem("PUBLIC KEY", der);
+        let creds = store(vec![
+            credential("es256", "ES256", "", Some(&spki(p256.public_key().as_der().unwrap().as_ref()))),
+            credential("es512", "ES512", "", Some(&spki(p521.public_key().as_der().unwrap().as_ref()))),
+            credential("ed", "EdDSA", "", Some(&spki(ed.public_key().as_der().unwrap().as_ref()))),
+            credential("ps", "PS256", "", Some(&rsa_pem(&rsa))),
+        ]);
+        let tokens = [
+            token_for("ES256", "es256", &|m| p256.sign(&rng, m).unwrap().as_ref().to_vec()),
+            token_for("ES512", "es512", &|m| p521.sign(&rng, m).unwrap().as_ref().to_vec()),
+            token_for("EdDSA", "ed", &|m| ed.sign(m).as_ref().to_vec()),
+            token_for("PS256", "ps", &|m| {
+                let mut out = vec![0; rsa.public_modulus_len()];
+                rsa.sign(&signature::RSA_PSS_SHA256, &rng, m, &mut out).unwrap();
+                out
+            }),
+        ];
+        for (token, key) in tokens.iter().zip(["es256", "es512", "ed", "ps"]) {
+            assert_eq!(check(token, &creds, &rules()).unwrap(), key);
+            // The signature of another token does not verify.
+            let (input, _) = token.rsplit_once('.').unwrap();
+            let forged = format!("{input}.{}", b64(&[7u8; 64]));
+            assert_eq!(check(&forged, &creds, &rules()), Err(Refusal::InvalidSignature));
+        }
     }
 
     #[test]
