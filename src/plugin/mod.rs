@@ -5,6 +5,7 @@
 pub mod api;
 pub mod bearer_source;
 pub mod chain;
+pub mod chain_run;
 pub mod consumer_headers;
 pub mod consumer_match;
 pub mod credential_source;
