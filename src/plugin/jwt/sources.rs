@@ -2,6 +2,7 @@
 //! query argument (repeated ones too), every `cookie_names` cookie, then the first value of each
 //! `header_names` header carrying `Bearer <token>`. The same token found twice counts once.
 
+use http::HeaderMap;
 use pingora::http::RequestHeader;
 
 /// Most query arguments read, as Kong's `kong.request.get_query()` (nginx's default 100).
@@ -37,6 +38,11 @@ pub struct Places {
 
 /// Collects the request's tokens from `places`.
 pub fn find(request: &RequestHeader, places: &Places) -> Found {
+    find_in(request.uri.query(), &request.headers, places)
+}
+
+/// [`find`] over a query string (without `?`) and a header map.
+pub fn find_in(query: Option<&str>, headers: &HeaderMap, places: &Places) -> Found {
     let mut tokens: Vec<Token> = Vec::new();
     let mut add = |token: Token| {
         if !tokens.contains(&token) {
@@ -44,19 +50,19 @@ pub fn find(request: &RequestHeader, places: &Places) -> Found {
         }
     };
     if !places.uri_param_names.is_empty() {
-        if let Some(query) = request.uri.query() {
+        if let Some(query) = query {
             query_tokens(query.as_bytes(), &places.uri_param_names, &mut add);
         }
     }
     for name in &places.cookie_names {
-        if let Some(value) = cookie(request, name) {
+        if let Some(value) = cookie(headers, name) {
             if !value.is_empty() {
                 add(Token::Value(value));
             }
         }
     }
     for name in &places.header_names {
-        let Some(value) = request.headers.get(name.as_str()) else {
+        let Some(value) = headers.get(name.as_str()) else {
             continue;
         };
         if let Some(token) = bearer_token(value.as_bytes()) {
@@ -132,9 +138,8 @@ fn hex(byte: u8) -> Option<u8> {
 
 /// The value of the first cookie called `name` (compared ignoring ASCII case, as nginx's
 /// `$cookie_<name>`), in every `Cookie` header; not decoded.
-pub fn cookie(request: &RequestHeader, name: &str) -> Option<String> {
-    request
-        .headers
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
         .get_all(http::header::COOKIE)
         .iter()
         .find_map(|header| cookie_in(header.as_bytes(), name.as_bytes()))
