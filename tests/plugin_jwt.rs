@@ -455,7 +455,7 @@ fn bad_keys_and_configs_are_refused_at_their_paths() {
     assert_config_error(
         &config_with("    algorithm: RS256\n"),
         &format!("{at}.rsa_public_key"),
-        "required field missing",
+        "required for algorithm RS256",
     );
     assert_config_error(
         &config_with("    algorithm: RS256\n    rsa_public_key: not a key\n"),
@@ -465,7 +465,7 @@ fn bad_keys_and_configs_are_refused_at_their_paths() {
     assert_config_error(
         &config_with("    algorithm: none\n"),
         &format!("{at}.algorithm"),
-        "expected one of: HS256",
+        "unsupported value 'none': expected one of HS256",
     );
     let keys = Keys::new();
     let ec_pem = pem(keys.ec.public_key().as_der().unwrap().as_ref());

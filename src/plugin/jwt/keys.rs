@@ -185,7 +185,10 @@ pub fn check_jwt_secret(
         None => JwtAlgorithm::HS256,
         Some(name) => JwtAlgorithm::from_name(name).ok_or_else(|| JwtSecretError {
             field: "algorithm",
-            message: format!("expected one of: {}", ALGORITHM_NAMES.join(", ")),
+            message: format!(
+                "unsupported value '{name}': expected one of {}",
+                ALGORITHM_NAMES.join(", ")
+            ),
         })?,
     };
     let Some(verification) = algorithm.verification() else {
@@ -197,7 +200,10 @@ pub fn check_jwt_secret(
     let pem = match rsa_public_key {
         Some(pem) => pem,
         None if algorithm.requires_public_key() => {
-            return Err(JwtSecretError::key("required field missing"))
+            return Err(JwtSecretError::key(format!(
+                "required for algorithm {}",
+                algorithm.name()
+            )))
         }
         None => {
             return Ok(ParsedKey {
@@ -304,7 +310,9 @@ pub(crate) mod tests {
         assert!(check_jwt_secret(Some("HS512"), Some("junk")).is_ok());
         let error = check_jwt_secret(Some("none"), None).unwrap_err();
         assert_eq!(error.field, "algorithm");
-        assert!(error.message.starts_with("expected one of: HS256, HS384"));
+        assert!(error
+            .message
+            .starts_with("unsupported value 'none': expected one of HS256, HS384"));
         assert!(check_jwt_secret(Some("hs256"), None).is_err());
         for name in ALGORITHM_NAMES {
             assert_eq!(JwtAlgorithm::from_name(name).unwrap().name(), name);
@@ -316,7 +324,7 @@ pub(crate) mod tests {
         let error = check_jwt_secret(Some("RS256"), None).unwrap_err();
         assert_eq!(
             (error.field, error.message.as_str()),
-            ("rsa_public_key", "required field missing")
+            ("rsa_public_key", "required for algorithm RS256")
         );
         assert!(check_jwt_secret(Some("EdDSA"), None).is_err());
         // ES* without a key is accepted, as in Kong.
