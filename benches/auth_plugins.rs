@@ -38,9 +38,15 @@ fn b64(bytes: &[u8]) -> String {
 
 fn hs256_token(key: &str, secret: &str) -> String {
     let header = b64(br#"{"alg":"HS256","typ":"JWT"}"#);
-    let claims = format!(r#"{{"iss":"{key}","sub":"user-1","exp":{},"name":"Bench"}}"#, NOW + 3600.0);
+    let claims = format!(
+        r#"{{"iss":"{key}","sub":"user-1","exp":{},"name":"Bench"}}"#,
+        NOW + 3600.0
+    );
     let input = format!("{header}.{}", b64(claims.as_bytes()));
-    let tag = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, secret.as_bytes()), input.as_bytes());
+    let tag = hmac::sign(
+        &hmac::Key::new(hmac::HMAC_SHA256, secret.as_bytes()),
+        input.as_bytes(),
+    );
     format!("{input}.{}", b64(tag.as_ref()))
 }
 
@@ -137,8 +143,13 @@ fn jwt(c: &mut Criterion) {
         b64(format!(r#"{{"iss":"rsa-key","exp":{}}}"#, NOW + 3600.0).as_bytes())
     );
     let mut signature = vec![0; rsa.public_modulus_len()];
-    rsa.sign(&RSA_PKCS1_SHA256, &SystemRandom::new(), input.as_bytes(), &mut signature)
-        .expect("sign");
+    rsa.sign(
+        &RSA_PKCS1_SHA256,
+        &SystemRandom::new(),
+        input.as_bytes(),
+        &mut signature,
+    )
+    .expect("sign");
     let rs256 = format!("{input}.{}", b64(&signature));
     assert!(verify(&rs256, &credentials, &rules, NOW).is_ok());
     group.bench_function("rs256_verify", |b| {

@@ -43,7 +43,11 @@ fn hs256(header: &str, claims: &str, secret: &[u8]) -> String {
 }
 
 fn hs_token(claims: &str) -> String {
-    hs256(r#"{"typ":"JWT","alg":"HS256"}"#, claims, HS_SECRET.as_bytes())
+    hs256(
+        r#"{"typ":"JWT","alg":"HS256"}"#,
+        claims,
+        HS_SECRET.as_bytes(),
+    )
 }
 
 fn pem(der: &[u8]) -> String {
@@ -84,14 +88,22 @@ impl Keys {
         let input = format!("{}.{}", b64(br#"{"alg":"RS256"}"#), b64(claims.as_bytes()));
         let mut sig = vec![0; self.rsa.public_modulus_len()];
         self.rsa
-            .sign(&signature::RSA_PKCS1_SHA256, &SystemRandom::new(), input.as_bytes(), &mut sig)
+            .sign(
+                &signature::RSA_PKCS1_SHA256,
+                &SystemRandom::new(),
+                input.as_bytes(),
+                &mut sig,
+            )
             .unwrap();
         format!("{input}.{}", b64(&sig))
     }
 
     fn es256(&self, claims: &str) -> String {
         let input = format!("{}.{}", b64(br#"{"alg":"ES256"}"#), b64(claims.as_bytes()));
-        let sig = self.ec.sign(&SystemRandom::new(), input.as_bytes()).unwrap();
+        let sig = self
+            .ec
+            .sign(&SystemRandom::new(), input.as_bytes())
+            .unwrap();
         format!("{input}.{}", b64(sig.as_ref()))
     }
 }
@@ -209,10 +221,16 @@ fn valid_tokens_authenticate_the_consumer() {
     assert_eq!(header(&echo, "X-Credential-Identifier"), Some(HS_KEY));
     assert_eq!(header(&echo, "X-Anonymous-Consumer"), None);
     // Kong passes the token on unchanged.
-    assert_eq!(header(&echo, "Authorization"), Some(bearer(&token).as_str()));
+    assert_eq!(
+        header(&echo, "Authorization"),
+        Some(bearer(&token).as_str())
+    );
 
     // The query string (kept for the upstream, as Kong does).
-    let echo = echoed(&http::get(&gateway.url(&format!("/hs/get?jwt={token}")), &[]));
+    let echo = echoed(&http::get(
+        &gateway.url(&format!("/hs/get?jwt={token}")),
+        &[],
+    ));
     assert_eq!(header(&echo, "X-Credential-Identifier"), Some(HS_KEY));
     assert_eq!(echo["args"]["jwt"], token.as_str());
 
@@ -231,7 +249,10 @@ fn valid_tokens_authenticate_the_consumer() {
 
     // A cookie, on the route that reads one.
     let cookie = format!("other=1; silly={token}; path=/");
-    let echo = echoed(&http::get(&gateway.url("/realm/get"), &[("Cookie", &cookie)]));
+    let echo = echoed(&http::get(
+        &gateway.url("/realm/get"),
+        &[("Cookie", &cookie)],
+    ));
     assert_eq!(header(&echo, "X-Credential-Identifier"), Some(HS_KEY));
 
     // Custom header (any case, `_` as `-`), custom query name and key claim.
@@ -262,8 +283,16 @@ fn valid_tokens_authenticate_the_consumer() {
         &[("Authorization", &bearer(&b64_token))],
     ));
     assert_eq!(header(&echo, "X-Consumer-Username"), Some("bob"));
-    let wrong = http::get(&gateway.url("/hs/get"), &[("Authorization", &bearer(&b64_token))]);
-    assert_refused(&wrong, 401, serde_json::json!({"message": "Invalid signature"}), INVALID);
+    let wrong = http::get(
+        &gateway.url("/hs/get"),
+        &[("Authorization", &bearer(&b64_token))],
+    );
+    assert_refused(
+        &wrong,
+        401,
+        serde_json::json!({"message": "Invalid signature"}),
+        INVALID,
+    );
 }
 
 #[test]
@@ -284,9 +313,16 @@ fn refusals_have_kongs_messages_and_challenges() {
     let cases = [
         (hs_token(r#"{"sub":"x"}"#), "No mandatory 'iss' in claims"),
         (hs_token(r#"{"iss":""}"#), "Invalid 'iss' in claims"),
-        (hs_token(r#"{"iss":"nobody"}"#), "No credentials found for given 'iss'"),
         (
-            hs256(r#"{"alg":"HS256"}"#, &format!(r#"{{"iss":"{HS_KEY}"}}"#), b"wrong"),
+            hs_token(r#"{"iss":"nobody"}"#),
+            "No credentials found for given 'iss'",
+        ),
+        (
+            hs256(
+                r#"{"alg":"HS256"}"#,
+                &format!(r#"{{"iss":"{HS_KEY}"}}"#),
+                b"wrong",
+            ),
             "Invalid signature",
         ),
         // The credential pins RS256: an HS256 token for it is refused whatever its signature.
@@ -295,7 +331,11 @@ fn refusals_have_kongs_messages_and_challenges() {
             "Invalid algorithm",
         ),
         (
-            format!("{}.{}.", b64(br#"{"alg":"none"}"#), b64(br#"{"iss":"alice-key"}"#)),
+            format!(
+                "{}.{}.",
+                b64(br#"{"alg":"none"}"#),
+                b64(br#"{"iss":"alice-key"}"#)
+            ),
             "Bad token; invalid alg",
         ),
         ("not-a-token".to_owned(), "Bad token; invalid JSON"),
@@ -334,7 +374,12 @@ fn refusals_have_kongs_messages_and_challenges() {
         msg("Bad token; invalid JSON"),
         "Bearer realm=\"test-jwt\", error=\"invalid_token\"",
     );
-    assert_refused(&get("/realm/get", &[]), 401, msg("Unauthorized"), "Bearer realm=\"test-jwt\"");
+    assert_refused(
+        &get("/realm/get", &[]),
+        401,
+        msg("Unauthorized"),
+        "Bearer realm=\"test-jwt\"",
+    );
 }
 
 #[test]
@@ -396,10 +441,7 @@ fn registered_claims_and_maximum_expiration() {
 #[test]
 fn anonymous_and_preflight() {
     let (gateway, _httpbin, _keys) = start();
-    for headers in [
-        vec![],
-        vec![("Authorization", "Bearer garbage")],
-    ] {
+    for headers in [vec![], vec![("Authorization", "Bearer garbage")]] {
         let echo = echoed(&http::get(&gateway.url("/anon/get"), &headers));
         assert_eq!(header(&echo, "X-Anonymous-Consumer"), Some("true"));
         assert_eq!(header(&echo, "X-Consumer-Username"), Some("anonymous"));
@@ -420,10 +462,13 @@ fn anonymous_and_preflight() {
         "anonymous consumer nobody-here is configured but doesn't exist"
     );
 
-    let options = |path: &str| {
-        http::request("OPTIONS", &gateway.url(path), &[], None).expect("request")
-    };
-    assert_eq!(options("/preflight/get").status, 200, "run_on_preflight: false");
+    let options =
+        |path: &str| http::request("OPTIONS", &gateway.url(path), &[], None).expect("request");
+    assert_eq!(
+        options("/preflight/get").status,
+        200,
+        "run_on_preflight: false"
+    );
     let refused = options("/hs/get");
     assert_eq!(refused.status, 401);
     assert_eq!(refused.json()["message"], "Unauthorized");

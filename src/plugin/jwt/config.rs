@@ -108,7 +108,10 @@ pub fn compile(config: Option<Value>, path: &str, errors: &mut ConfigErrors) -> 
             format!("Bearer realm=\"{realm}\""),
             format!("Bearer realm=\"{realm}\", error=\"invalid_token\""),
         ),
-        None => ("Bearer".to_owned(), "Bearer error=\"invalid_token\"".to_owned()),
+        None => (
+            "Bearer".to_owned(),
+            "Bearer error=\"invalid_token\"".to_owned(),
+        ),
     };
     Some(JwtConfig {
         places: Places {
@@ -170,12 +173,18 @@ mod tests {
         assert!(config.run_on_preflight);
         assert!(config.anonymous.is_none());
         assert_eq!(config.challenge, "Bearer");
-        assert_eq!(config.challenge_invalid_token, "Bearer error=\"invalid_token\"");
+        assert_eq!(
+            config.challenge_invalid_token,
+            "Bearer error=\"invalid_token\""
+        );
         let (config, _) = compile_yaml(
             "{realm: kong, header_names: [X_Jwt, x-jwt], claims_to_verify: [exp, exp, nbf], uri_param_names: null}",
         );
         let config = config.unwrap();
-        assert_eq!(config.challenge_invalid_token, "Bearer realm=\"kong\", error=\"invalid_token\"");
+        assert_eq!(
+            config.challenge_invalid_token,
+            "Bearer realm=\"kong\", error=\"invalid_token\""
+        );
         assert_eq!(config.places.header_names, ["x-jwt"]);
         assert_eq!(config.places.uri_param_names, ["jwt"]);
         assert_eq!(config.rules.claims_to_verify, [Claim::Exp, Claim::Nbf]);
@@ -206,6 +215,9 @@ mod tests {
         let (_, errors) = compile_yaml("{nope: 1}");
         assert_eq!(errors.iter().next().unwrap().path, "plugins[0].config.nope");
         let (_, errors) = compile_yaml("{realm: \"a\\nb\"}");
-        assert_eq!(errors.iter().next().unwrap().path, "plugins[0].config.realm");
+        assert_eq!(
+            errors.iter().next().unwrap().path,
+            "plugins[0].config.realm"
+        );
     }
 }

@@ -80,19 +80,30 @@ impl Plugin for JwtPlugin {
             Found::None => Err(Failure::NoToken),
             Found::Multiple => Err(Failure::MultipleTokens),
             Found::Unrecognizable => Err(Failure::Unrecognizable),
-            Found::One(token) => token::verify(&token, credentials, &conf.rules, unix_now())
-                .map_err(Failure::Token),
+            Found::One(token) => {
+                token::verify(&token, credentials, &conf.rules, unix_now()).map_err(Failure::Token)
+            }
         };
         match outcome {
             Ok(credential) => {
-                let consumer = access.config.consumers.list.get(credential.consumer).cloned();
+                let consumer = access
+                    .config
+                    .consumers
+                    .list
+                    .get(credential.consumer)
+                    .cloned();
                 if consumer.is_none() {
                     // The compiler links every credential to a consumer; never reached.
                     log::error!("jwt: credential {} has no consumer", credential.id);
                     return Err(ErrorResponse::internal());
                 }
                 let key = credential.key.clone();
-                set_consumer(access.state, access.session.req_header_mut(), consumer, Some(key));
+                set_consumer(
+                    access.state,
+                    access.session.req_header_mut(),
+                    consumer,
+                    Some(key),
+                );
                 Ok(())
             }
             Err(failure) => {
@@ -100,14 +111,20 @@ impl Plugin for JwtPlugin {
                 let Some(reference) = &conf.anonymous else {
                     return Err(self.response(failure));
                 };
-                let Some(anonymous) = consumer_match::anonymous(reference, &access.config.consumers)
+                let Some(anonymous) =
+                    consumer_match::anonymous(reference, &access.config.consumers)
                 else {
                     let message =
                         format!("anonymous consumer {reference} is configured but doesn't exist");
                     log::error!("jwt: {message}");
                     return Err(ErrorResponse::internal_with(message));
                 };
-                set_consumer(access.state, access.session.req_header_mut(), Some(anonymous), None);
+                set_consumer(
+                    access.state,
+                    access.session.req_header_mut(),
+                    Some(anonymous),
+                    None,
+                );
                 Ok(())
             }
         }
@@ -128,7 +145,10 @@ mod tests {
         assert_eq!((none.status, none.message.as_ref()), (401, "Unauthorized"));
         assert_eq!(none.www_authenticate.as_deref(), Some("Bearer"));
         let multiple = plugin.response(Failure::MultipleTokens);
-        assert_eq!(multiple.body(), "{\"message\":\"Multiple tokens provided\"}\n");
+        assert_eq!(
+            multiple.body(),
+            "{\"message\":\"Multiple tokens provided\"}\n"
+        );
         assert_eq!(
             multiple.www_authenticate.as_deref(),
             Some("Bearer error=\"invalid_token\"")

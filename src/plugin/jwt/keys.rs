@@ -214,8 +214,12 @@ pub fn check_jwt_secret(
     };
     let der = public_key_der(pem, algorithm)?;
     if algorithm.is_rsa() {
-        let rsa = aws_lc_rs::rsa::PublicKey::from_der(&der)
-            .map_err(|_| JwtSecretError::key(format!("invalid key: not an RSA public key (algorithm {})", algorithm.name())))?;
+        let rsa = aws_lc_rs::rsa::PublicKey::from_der(&der).map_err(|_| {
+            JwtSecretError::key(format!(
+                "invalid key: not an RSA public key (algorithm {})",
+                algorithm.name()
+            ))
+        })?;
         if rsa.modulus_len() * 8 < MIN_RSA_BITS {
             return Err(JwtSecretError::key(format!(
                 "invalid key: RSA keys under {MIN_RSA_BITS} bits are not accepted"
@@ -240,7 +244,8 @@ fn public_key_der(pem: &str, algorithm: JwtAlgorithm) -> Result<Vec<u8>, JwtSecr
     if pem.len() > MAX_PEM_LEN {
         return Err(JwtSecretError::key("invalid key: longer than 16 KiB"));
     }
-    let (label, body) = first_pem_block(pem).ok_or_else(|| JwtSecretError::key("invalid key: not a PEM block"))?;
+    let (label, body) =
+        first_pem_block(pem).ok_or_else(|| JwtSecretError::key("invalid key: not a PEM block"))?;
     match label {
         "PUBLIC KEY" => {}
         "RSA PUBLIC KEY" if algorithm.is_rsa() => {}
@@ -295,10 +300,7 @@ pub(crate) mod tests {
     }
 
     pub fn rsa_pem(pair: &RsaKeyPair) -> String {
-        pem(
-            "PUBLIC KEY",
-            pair.public_key().as_der().unwrap().as_ref(),
-        )
+        pem("PUBLIC KEY", pair.public_key().as_der().unwrap().as_ref())
     }
 
     #[test]

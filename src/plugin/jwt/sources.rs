@@ -89,10 +89,10 @@ fn query_tokens(query: &[u8], names: &[String], add: &mut impl FnMut(Token)) {
     {
         let (name, value) = match pair.iter().position(|b| *b == b'=') {
             Some(eq) => (&pair[..eq], Some(&pair[eq + 1..])),
-            None => (&pair[..], None),
+            None => (pair, None),
         };
         let name = decode_component(name);
-        if !names.iter().any(|wanted| *wanted == name) {
+        if !names.contains(&name) {
             continue;
         }
         match value {
@@ -177,9 +177,16 @@ pub fn bearer_token(value: &[u8]) -> Option<&[u8]> {
         // when only whitespace follows.
         let rest = &value[after..];
         if spaces >= 1 && rest.len() >= 2 {
-            let start = if spaces == rest.len() { spaces - 1 } else { spaces };
+            let start = if spaces == rest.len() {
+                spaces - 1
+            } else {
+                spaces
+            };
             let token = &rest[start..];
-            let end = token.iter().position(|b| *b == b'\n').unwrap_or(token.len());
+            let end = token
+                .iter()
+                .position(|b| *b == b'\n')
+                .unwrap_or(token.len());
             if end > 0 {
                 return Some(&token[..end]);
             }
@@ -234,13 +241,22 @@ mod tests {
     fn tokens_are_collected_and_deduplicated() {
         let p = places();
         assert_eq!(find(&request("/", &[]), &p), Found::None);
-        assert_eq!(find(&request("/?jwt=a.b.c", &[]), &p), Found::One("a.b.c".into()));
+        assert_eq!(
+            find(&request("/?jwt=a.b.c", &[]), &p),
+            Found::One("a.b.c".into())
+        );
         assert_eq!(find(&request("/?jwt=", &[]), &p), Found::None);
         assert_eq!(find(&request("/?jwt", &[]), &p), Found::Unrecognizable);
         assert_eq!(find(&request("/?jwt&jwt=x", &[]), &p), Found::Multiple);
-        assert_eq!(find(&request("/?jwt=x&jwt=x", &[]), &p), Found::One("x".into()));
+        assert_eq!(
+            find(&request("/?jwt=x&jwt=x", &[]), &p),
+            Found::One("x".into())
+        );
         assert_eq!(find(&request("/?jwt=x&jwt=y", &[]), &p), Found::Multiple);
-        assert_eq!(find(&request("/?j%77t=a%2Eb+c", &[]), &p), Found::One("a.b c".into()));
+        assert_eq!(
+            find(&request("/?j%77t=a%2Eb+c", &[]), &p),
+            Found::One("a.b c".into())
+        );
         // The same token in the query and the header counts once.
         let both = request("/?jwt=t", &[("Authorization", "Bearer t")]);
         assert_eq!(find(&both, &p), Found::One("t".into()));
@@ -249,7 +265,10 @@ mod tests {
         // Only the first header value is read.
         let twice = request(
             "/",
-            &[("Authorization", "Bearer one"), ("Authorization", "Bearer two")],
+            &[
+                ("Authorization", "Bearer one"),
+                ("Authorization", "Bearer two"),
+            ],
         );
         assert_eq!(find(&twice, &p), Found::One("one".into()));
         let bare = request("/", &[("Authorization", "a.b.c")]);
@@ -266,6 +285,9 @@ mod tests {
     fn only_the_first_hundred_query_arguments_count() {
         let mut query = "a=1&".repeat(MAX_QUERY_ARGS);
         query.push_str("jwt=t");
-        assert_eq!(find(&request(&format!("/?{query}"), &[]), &places()), Found::None);
+        assert_eq!(
+            find(&request(&format!("/?{query}"), &[]), &places()),
+            Found::None
+        );
     }
 }

@@ -147,8 +147,8 @@ pub fn decode(token: &str) -> Result<Decoded<'_>, Refusal> {
         .filter(|alg| ALGORITHM_NAMES.contains(alg))
         .and_then(JwtAlgorithm::from_name)
         .ok_or(Refusal::BadToken("invalid alg"))?;
-    let signature = base64url_decode(signature_b64.as_bytes())
-        .ok_or(Refusal::BadToken("invalid signature"))?;
+    let signature =
+        base64url_decode(signature_b64.as_bytes()).ok_or(Refusal::BadToken("invalid signature"))?;
     let signed_len = header_b64.len() + 1 + claims_b64.len();
     Ok(Decoded {
         header,
@@ -233,11 +233,7 @@ fn check_signature(
 
 /// Kong's `verify_registered_claims` (exp: expired when `exp <= now`; nbf: not valid yet when
 /// `nbf > now`; either must be a JSON number) and `check_maximum_expiration`.
-pub fn check_claims(
-    claims: &Map<String, Value>,
-    rules: &Rules,
-    now: f64,
-) -> Result<(), Refusal> {
+pub fn check_claims(claims: &Map<String, Value>, rules: &Rules, now: f64) -> Result<(), Refusal> {
     let mut errors = Vec::new();
     for claim in &rules.claims_to_verify {
         let problem = match claims.get(claim.name()).and_then(Value::as_f64) {
@@ -325,7 +321,10 @@ mod tests {
     }
 
     fn store(credentials: Vec<JwtCredential>) -> HashMap<String, JwtCredential> {
-        credentials.into_iter().map(|c| (c.key.clone(), c)).collect()
+        credentials
+            .into_iter()
+            .map(|c| (c.key.clone(), c))
+            .collect()
     }
 
     #[test]
@@ -350,11 +349,7 @@ mod tests {
             check(&other_alg, &creds, &rules()),
             Err(Refusal::InvalidAlgorithm)
         );
-        let none = format!(
-            "{}.{}.",
-            b64(br#"{"alg":"none"}"#),
-            b64(br#"{"iss":"k1"}"#)
-        );
+        let none = format!("{}.{}.", b64(br#"{"alg":"none"}"#), b64(br#"{"iss":"k1"}"#));
         assert_eq!(
             check(&none, &creds, &rules()),
             Err(Refusal::BadToken("invalid alg"))
@@ -362,11 +357,20 @@ mod tests {
         let no_iss = hs_token("HS256", "", r#"{"sub":"x"}"#, b"secret-one");
         assert_eq!(check(&no_iss, &creds, &rules()), Err(Refusal::NoKeyClaim));
         let empty = hs_token("HS256", "", r#"{"iss":""}"#, b"secret-one");
-        assert_eq!(check(&empty, &creds, &rules()), Err(Refusal::InvalidKeyClaim));
+        assert_eq!(
+            check(&empty, &creds, &rules()),
+            Err(Refusal::InvalidKeyClaim)
+        );
         let unknown = hs_token("HS256", "", r#"{"iss":"zz"}"#, b"secret-one");
-        assert_eq!(check(&unknown, &creds, &rules()), Err(Refusal::NoCredentials));
+        assert_eq!(
+            check(&unknown, &creds, &rules()),
+            Err(Refusal::NoCredentials)
+        );
         let number = hs_token("HS256", "", r#"{"iss":12}"#, b"secret-one");
-        assert_eq!(check(&number, &creds, &rules()), Err(Refusal::NoCredentials));
+        assert_eq!(
+            check(&number, &creds, &rules()),
+            Err(Refusal::NoCredentials)
+        );
         // The key claim may also be in the header; `false` counts as absent.
         let in_header = hs_token("HS256", r#","iss":"k1""#, r#"{"iss":false}"#, b"secret-one");
         assert!(check(&in_header, &creds, &rules()).is_ok());
@@ -391,8 +395,8 @@ mod tests {
             "abc",
             "a.b",
             "no-way-this-works.eyJ.x",
-            "e30.W10.x",   // claims an array
-            "WzFd.e30.x",  // header an array
+            "e30.W10.x",                // claims an array
+            "WzFd.e30.x",               // header an array
             "e30.eyJhIjoxLCJhIjoyfQ.x", // duplicate member
         ] {
             assert_eq!(check(token, &creds, &rules()), json.clone(), "{token}");
@@ -455,14 +459,15 @@ mod tests {
             credential("r1", "RS256", "", Some(&pem)),
             credential("e1", "ES256", "", None),
         ]);
-        let input = format!(
-            "{}.{}",
-            b64(br#"{"alg":"RS256"}"#),
-            b64(br#"{"iss":"r1"}"#)
-        );
+        let input = format!("{}.{}", b64(br#"{"alg":"RS256"}"#), b64(br#"{"iss":"r1"}"#));
         let mut signature = vec![0; pair.public_modulus_len()];
-        pair.sign(&RSA_PKCS1_SHA256, &SystemRandom::new(), input.as_bytes(), &mut signature)
-            .unwrap();
+        pair.sign(
+            &RSA_PKCS1_SHA256,
+            &SystemRandom::new(),
+            input.as_bytes(),
+            &mut signature,
+        )
+        .unwrap();
         let token = format!("{input}.{}", b64(&signature));
         assert_eq!(check(&token, &creds, &rules()).unwrap(), "r1");
         signature[10] ^= 1;
@@ -482,10 +487,7 @@ mod tests {
             b64(br#"{"alg":"ES256"}"#),
             b64(br#"{"iss":"e1"}"#)
         );
-        assert_eq!(
-            check(&es, &creds, &rules()),
-            Err(Refusal::InvalidKeySecret)
-        );
+        assert_eq!(check(&es, &creds, &rules()), Err(Refusal::InvalidKeySecret));
     }
 
     #[test]
@@ -509,18 +511,38 @@ mod tests {
         let rsa = RsaKeyPair::generate(KeySize::Rsa2048).unwrap();
         let spki = |der: &[u8]| pem("PUBLIC KEY", der);
         let creds = store(vec![
-            credential("es256", "ES256", "", Some(&spki(p256.public_key().as_der().unwrap().as_ref()))),
-            credential("es512", "ES512", "", Some(&spki(p521.public_key().as_der().unwrap().as_ref()))),
-            credential("ed", "EdDSA", "", Some(&spki(ed.public_key().as_der().unwrap().as_ref()))),
+            credential(
+                "es256",
+                "ES256",
+                "",
+                Some(&spki(p256.public_key().as_der().unwrap().as_ref())),
+            ),
+            credential(
+                "es512",
+                "ES512",
+                "",
+                Some(&spki(p521.public_key().as_der().unwrap().as_ref())),
+            ),
+            credential(
+                "ed",
+                "EdDSA",
+                "",
+                Some(&spki(ed.public_key().as_der().unwrap().as_ref())),
+            ),
             credential("ps", "PS256", "", Some(&rsa_pem(&rsa))),
         ]);
         let tokens = [
-            token_for("ES256", "es256", &|m| p256.sign(&rng, m).unwrap().as_ref().to_vec()),
-            token_for("ES512", "es512", &|m| p521.sign(&rng, m).unwrap().as_ref().to_vec()),
+            token_for("ES256", "es256", &|m| {
+                p256.sign(&rng, m).unwrap().as_ref().to_vec()
+            }),
+            token_for("ES512", "es512", &|m| {
+                p521.sign(&rng, m).unwrap().as_ref().to_vec()
+            }),
             token_for("EdDSA", "ed", &|m| ed.sign(m).as_ref().to_vec()),
             token_for("PS256", "ps", &|m| {
                 let mut out = vec![0; rsa.public_modulus_len()];
-                rsa.sign(&signature::RSA_PSS_SHA256, &rng, m, &mut out).unwrap();
+                rsa.sign(&signature::RSA_PSS_SHA256, &rng, m, &mut out)
+                    .unwrap();
                 out
             }),
         ];
@@ -529,7 +551,10 @@ mod tests {
             // The signature of another token does not verify.
             let (input, _) = token.rsplit_once('.').unwrap();
             let forged = format!("{input}.{}", b64(&[7u8; 64]));
-            assert_eq!(check(&forged, &creds, &rules()), Err(Refusal::InvalidSignature));
+            assert_eq!(
+                check(&forged, &creds, &rules()),
+                Err(Refusal::InvalidSignature)
+            );
         }
     }
 

@@ -33,7 +33,11 @@ const NOW: f64 = 1_700_000_000.0;
 const HS: [(&str, &str, &str); 3] = [
     ("hs256-key", "HS256", "fuzz-secret-256-0123456789abcdef"),
     ("hs384-key", "HS384", "fuzz-secret-384"),
-    ("hs512-key", "HS512", "fuzz-secret-512-0123456789abcdef0123456789abcdef"),
+    (
+        "hs512-key",
+        "HS512",
+        "fuzz-secret-512-0123456789abcdef0123456789abcdef",
+    ),
 ];
 const RS_KEY: &str = "rs256-key";
 
@@ -119,9 +123,11 @@ impl Fixture {
             .and_then(|v| v.as_str());
         assert_eq!(named, Some(credential.key.as_str()));
         let valid = match credential.algorithm.as_str() {
-            "RS256" => UnparsedPublicKey::new(&signature::RSA_PKCS1_2048_8192_SHA256, &self.rsa_spki)
-                .verify(signing_input.as_bytes(), &signature)
-                .is_ok(),
+            "RS256" => {
+                UnparsedPublicKey::new(&signature::RSA_PKCS1_2048_8192_SHA256, &self.rsa_spki)
+                    .verify(signing_input.as_bytes(), &signature)
+                    .is_ok()
+            }
             hs => {
                 let algorithm = match hs {
                     "HS256" => hmac::HMAC_SHA256,
@@ -140,7 +146,11 @@ impl Fixture {
     }
 
     fn sign_hs256(&self, header: &[u8], claims: &[u8]) -> String {
-        let input = format!("{}.{}", URL_SAFE_NO_PAD.encode(header), URL_SAFE_NO_PAD.encode(claims));
+        let input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header),
+            URL_SAFE_NO_PAD.encode(claims)
+        );
         let key = hmac::Key::new(hmac::HMAC_SHA256, HS[0].2.as_bytes());
         let tag = hmac::sign(&key, input.as_bytes());
         format!("{input}.{}", URL_SAFE_NO_PAD.encode(tag.as_ref()))
