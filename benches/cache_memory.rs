@@ -64,6 +64,7 @@ fn cached_token(template: &str, n: usize, now: Now) -> CachedToken {
         upstream_value: HeaderValue::try_from(value).expect("header value"),
         kid: Some("qQX0VN7qgLLP9dNQiII2XsEmiBEAxEpSsEipTqwfYJg".into()),
         consumer_claim_values: vec![vec![format!("load-{n}")]],
+        authenticated_groups: None,
         stale_at: now.monotonic + Duration::from_secs(3000),
         expires_at: now.monotonic + Duration::from_secs(3300),
         confirmed_keys_generation: AtomicU64::new(0),

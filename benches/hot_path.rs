@@ -69,6 +69,7 @@ fn token(now: Now) -> CachedToken {
         upstream_value: HeaderValue::from_static("Bearer eyJ.eyJ.sig"),
         kid: None,
         consumer_claim_values: vec![vec!["kong_id".into()]],
+        authenticated_groups: None,
         stale_at: now.monotonic + Duration::from_secs(3600),
         expires_at: now.monotonic + Duration::from_secs(3700),
         confirmed_keys_generation: AtomicU64::new(0),

@@ -36,6 +36,7 @@ pub fn bench_flow(max_entries: usize) -> ClientCredentialsFlow {
         negative_ttl: Duration::from_secs(5),
         upstream_scheme: Some("Bearer".into()),
         consumer_claims: vec!["client_id".into()],
+        groups_claim: Vec::new(),
         cache_limits: CacheLimits { max_entries },
     };
     let provider = Provider::new(bench_provider_settings(), reqwest::Client::new());

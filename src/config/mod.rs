@@ -20,6 +20,7 @@ pub mod ids;
 mod legacy_format;
 pub mod model;
 pub mod openid_connect;
+mod openid_connect_fields;
 mod parse;
 pub mod placeholders;
 pub(crate) mod plugin;

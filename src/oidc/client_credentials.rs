@@ -37,6 +37,8 @@ pub struct FlowSettings {
     /// Scheme put before the token upstream (`Bearer`), or none for the bare token.
     pub upstream_scheme: Option<String>,
     pub consumer_claims: Vec<String>,
+    /// `authenticated_groups_claim`: a claim path; empty = none.
+    pub groups_claim: Vec<String>,
     pub cache_limits: CacheLimits,
 }
 
@@ -276,6 +278,10 @@ impl ClientCredentialsFlow {
         let verified = self.verify(&response.access_token, now).await?;
         let lifetime = self.lifetime(verified.expires_at, response.expires_in, now);
         let (stale_at, expires_at) = freshness(now.monotonic, lifetime);
+        let authenticated_groups = super::groups_claim::groups_of_token(
+            &response.access_token,
+            &self.settings.groups_claim,
+        );
         let upstream_value = match &self.settings.upstream_scheme {
             Some(scheme) => HeaderValue::try_from(format!("{scheme} {}", response.access_token)),
             None => HeaderValue::try_from(response.access_token),
@@ -285,6 +291,7 @@ impl ClientCredentialsFlow {
             upstream_value,
             kid: verified.kid.map(String::into_boxed_str),
             consumer_claim_values: verified.claim_values,
+            authenticated_groups,
             stale_at,
             expires_at,
             confirmed_keys_generation: AtomicU64::new(self.provider.keys_generation()),

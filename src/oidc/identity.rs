@@ -3,6 +3,7 @@
 //! so a cache hit costs nothing more.
 
 use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
 use std::time::Instant;
 
 use base64::engine::general_purpose::STANDARD;
@@ -19,6 +20,8 @@ use crate::config::openid_connect::OpenIdConnectConfig;
 pub struct Identity {
     /// Values of each configured `consumer_claim`, in order.
     pub consumer_claim_values: Vec<Vec<String>>,
+    /// The groups at `authenticated_groups_claim`, for acl.
+    pub authenticated_groups: Option<Arc<[String]>>,
     /// `X-Credential-Identifier`, from the first `credential_claim` present.
     pub credential_identifier: Option<HeaderValue>,
     /// `upstream_headers_claims` mapped to `upstream_headers_names`.
@@ -40,6 +43,8 @@ pub struct IdentityBuilder {
     credential_claims: Vec<String>,
     upstream_headers: Vec<(String, HeaderName)>,
     policy: ClaimPolicy,
+    /// `authenticated_groups_claim` (a path; empty = none).
+    groups_claim: Vec<String>,
 }
 
 impl IdentityBuilder {
@@ -58,6 +63,10 @@ impl IdentityBuilder {
             credential_claims: config.credential_claim.clone(),
             upstream_headers,
             policy: ClaimPolicy::from_config(config),
+            groups_claim: config
+                .authenticated_groups_claim
+                .clone()
+                .unwrap_or_default(),
         }
     }
 
@@ -68,6 +77,7 @@ impl IdentityBuilder {
             .iter()
             .chain(&self.credential_claims)
             .chain(self.upstream_headers.iter().map(|(claim, _)| claim))
+            .chain(self.groups_claim.first())
             .cloned()
             .chain(self.policy.claim_roots())
             .collect();
@@ -105,6 +115,7 @@ impl IdentityBuilder {
             }
         }
         Ok(Identity {
+            authenticated_groups: super::groups_claim::groups_at(claims, &self.groups_claim),
             consumer_claim_values,
             credential_identifier,
             upstream_headers,

@@ -8,6 +8,7 @@ pub mod claims;
 pub mod client_credentials;
 pub mod credentials;
 pub mod flow_error;
+pub mod groups_claim;
 pub mod hs_signature;
 pub mod http_fetch;
 pub mod identity;

@@ -22,6 +22,8 @@ pub struct CachedToken {
     pub kid: Option<Box<str>>,
     /// Values of each configured `consumer_claim`, in order.
     pub consumer_claim_values: Vec<Vec<String>>,
+    /// The groups at `authenticated_groups_claim`, when configured and present.
+    pub authenticated_groups: Option<std::sync::Arc<[String]>>,
     /// From here on a request triggers a background refresh but still uses this token.
     pub stale_at: Instant,
     /// From here on the token is not used.
@@ -253,6 +255,7 @@ mod tests {
             upstream_value: HeaderValue::from_static("Bearer x"),
             kid: None,
             consumer_claim_values: Vec::new(),
+            authenticated_groups: None,
             stale_at,
             expires_at,
             confirmed_keys_generation: AtomicU64::new(0),

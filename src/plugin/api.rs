@@ -80,7 +80,7 @@ pub struct RequestState {
     pub credential: Option<String>,
     /// Groups an authentication plugin found outside consumers (openid-connect's
     /// `authenticated_groups_claim`), for acl.
-    pub authenticated_groups: Option<Vec<String>>,
+    pub authenticated_groups: Option<Arc<[String]>>,
     /// A body to send upstream instead of the client's (credentials removed from it).
     pub upstream_body: Option<Bytes>,
 }

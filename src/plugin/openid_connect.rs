@@ -17,7 +17,7 @@ use super::credential_source::{self, Source};
 use super::settings::PluginSettings;
 use super::token_methods::TokenMethods;
 use crate::config::compiled::{Consumer, Consumers};
-use crate::config::openid_connect::{AuthMethod, OpenIdConnectConfig, TokenEndpointAuthMethod};
+use crate::config::openid_connect::{AuthMethod, OpenIdConnectConfig};
 use crate::oidc::bearer_token::BearerTokenError;
 use crate::oidc::client_credentials::{ClientCredentialsFlow, FlowSettings, Now};
 use crate::oidc::flow_error::FlowError;
@@ -57,6 +57,8 @@ pub struct Authenticated {
     pub anonymous: bool,
     /// Where the credentials were found, for `hide_credentials`.
     pub source: Found,
+    /// The token's groups (`authenticated_groups_claim`), for acl.
+    pub authenticated_groups: Option<Arc<[String]>>,
     /// With `hide_credentials` and form-body credentials: the body to send instead.
     pub replacement_body: Option<Bytes>,
 }
@@ -70,6 +72,7 @@ impl Authenticated {
             anonymous: false,
             source: Found::Nothing,
             replacement_body: None,
+            authenticated_groups: None,
         }
     }
 }
@@ -111,9 +114,7 @@ impl OpenIdConnectPlugin {
     ) -> Self {
         let (header, scheme) = upstream_header(config.upstream_access_token_header.as_deref());
         let flow_settings = FlowSettings {
-            auth_method: config
-                .token_endpoint_auth_method
-                .unwrap_or(TokenEndpointAuthMethod::ClientSecretBasic),
+            auth_method: config.token_auth_method(),
             scopes: config.scopes.clone(),
             timeout: Duration::from_millis(config.timeout),
             leeway_seconds: config.leeway as i64,
@@ -126,6 +127,10 @@ impl OpenIdConnectPlugin {
                 .unwrap_or(settings.default_negative_ttl),
             upstream_scheme: scheme.clone(),
             consumer_claims: config.consumer_claim.clone(),
+            groups_claim: config
+                .authenticated_groups_claim
+                .clone()
+                .unwrap_or_default(),
             cache_limits: CacheLimits {
                 max_entries: settings.token_cache_max_entries,
             },
@@ -259,6 +264,7 @@ impl OpenIdConnectPlugin {
         Ok(Authenticated {
             upstream_token: Some(value),
             consumer,
+            authenticated_groups: identity.authenticated_groups.clone(),
             identity: Some(identity),
             anonymous: false,
             source: Found::Token(source),
@@ -291,6 +297,7 @@ impl OpenIdConnectPlugin {
         Ok(Authenticated {
             upstream_token: Some(token.upstream_value.clone()),
             consumer,
+            authenticated_groups: token.authenticated_groups.clone(),
             identity: None,
             anonymous: false,
             source: Found::ClientCredentials(source),
@@ -356,12 +363,17 @@ impl OpenIdConnectPlugin {
         Ok(())
     }
 
-    /// The consumer the claim values map to; 403 when none does and one is required.
+    /// The consumer the claim values map to; 403 when none does and `consumer_claim` is set
+    /// without `consumer_optional`.
     fn required_consumer(
         &self,
         values: &[Vec<String>],
         consumers: &Consumers,
     ) -> Result<Option<Arc<Consumer>>, Refusal> {
+        // Kong: without consumer_claim no consumer is mapped, and that is no refusal.
+        if self.config.consumer_claim.is_empty() {
+            return Ok(None);
+        }
         let consumer = self.consumer(values, consumers);
         if consumer.is_none() && !self.config.consumer_optional {
             log::info!(

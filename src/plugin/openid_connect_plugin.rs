@@ -81,6 +81,7 @@ impl Plugin for OpenIdConnectPlugin {
             request.remove_header(ANONYMOUS);
         }
         access.state.consumer = auth.consumer;
+        access.state.authenticated_groups = auth.authenticated_groups;
         if auth.replacement_body.is_some() {
             access.state.upstream_body = auth.replacement_body;
         }

@@ -62,6 +62,7 @@ pub fn build(stub: &StubIdp, knobs: &Knobs) -> Arc<ClientCredentialsFlow> {
         negative_ttl: knobs.negative_ttl,
         upstream_scheme: Some("Bearer".to_owned()),
         consumer_claims: vec!["client_id".to_owned()],
+        groups_claim: Vec::new(),
         cache_limits: CacheLimits { max_entries: 1000 },
     };
     Arc::new(ClientCredentialsFlow::new(
