@@ -15,6 +15,9 @@ pub struct ErrorResponse {
     pub www_authenticate: Option<String>,
     /// Other headers of this response (`Location`, `Upgrade`...).
     pub headers: Vec<(&'static str, String)>,
+    /// A body of other members instead of `{"message": ...}` (Kong's `errors` tables, e.g.
+    /// the jwt plugin's `{"exp":"token expired"}`); `message` then only serves the logs.
+    pub fields: Option<Vec<(&'static str, &'static str)>>,
 }
 
 impl ErrorResponse {
@@ -24,7 +27,34 @@ impl ErrorResponse {
             message: message.into(),
             www_authenticate: None,
             headers: Vec::new(),
+            fields: None,
         }
+    }
+
+    /// 401 with this exact `WWW-Authenticate` challenge.
+    pub fn unauthorized_with(message: impl Into<Cow<'static, str>>, challenge: String) -> Self {
+        Self {
+            www_authenticate: Some(challenge),
+            ..Self::new(401, message)
+        }
+    }
+
+    /// 401 whose body is the object of `fields` (claim name to problem), with `challenge`.
+    pub fn unauthorized_fields(
+        fields: Vec<(&'static str, &'static str)>,
+        summary: String,
+        challenge: String,
+    ) -> Self {
+        Self {
+            www_authenticate: Some(challenge),
+            fields: Some(fields),
+            ..Self::new(401, summary)
+        }
+    }
+
+    /// 500 with a message of its own (Kong's `kong.response.error(500, message)`).
+    pub fn internal_with(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(500, message)
     }
 
     /// 401 with `WWW-Authenticate: Bearer realm="<issuer host>"`.
@@ -37,7 +67,10 @@ impl ErrorResponse {
 
     /// 401 with `WWW-Authenticate: <challenge>` (key-auth's `Key realm="..."`, basic-auth's
     /// `Basic realm="..."`).
-    pub fn unauthorized_challenge(message: impl Into<Cow<'static, str>>, challenge: String) -> Self {
+    pub fn unauthorized_challenge(
+        message: impl Into<Cow<'static, str>>,
+        challenge: String,
+    ) -> Self {
         Self {
             www_authenticate: Some(challenge),
             ..Self::new(401, message)
@@ -152,6 +185,13 @@ impl ErrorResponse {
 
     /// `{"message":"..."}`.
     pub fn body(&self) -> Bytes {
+        if let Some(fields) = &self.fields {
+            let object: serde_json::Map<String, serde_json::Value> = fields
+                .iter()
+                .map(|(name, value)| ((*name).to_owned(), serde_json::Value::from(*value)))
+                .collect();
+            return Bytes::from(format!("{}\n", serde_json::Value::Object(object)));
+        }
         let body = serde_json::json!({ "message": self.message });
         Bytes::from(format!("{body}\n"))
     }
@@ -244,6 +284,12 @@ mod tests {
         assert!(upgrade
             .headers
             .contains(&("Upgrade", "TLS/1.2, HTTP/1.1".to_owned())));
+        let claims = ErrorResponse::unauthorized_fields(
+            vec![("exp", "token expired")],
+            "exp: token expired".into(),
+            "Bearer".into(),
+        );
+        assert_eq!(claims.body(), "{\"exp\":\"token expired\"}\n");
         let moved = ErrorResponse::redirect(301, "https://a.test/p".to_owned());
         assert_eq!(moved.message, "Moved Permanently");
         assert_eq!(

@@ -49,6 +49,10 @@ pub struct JwtCredential {
     pub secret: SecretValue,
     /// PEM public key (asymmetric algorithms).
     pub rsa_public_key: Option<String>,
+    /// `algorithm` and `rsa_public_key` checked and parsed once, at load
+    /// ([`check_jwt_secret`](crate::plugin::jwt::keys::check_jwt_secret)); the plugin
+    /// verifies with this alone.
+    pub parsed_key: crate::plugin::jwt::keys::ParsedKey,
 }
 
 #[derive(Debug)]

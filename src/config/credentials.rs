@@ -23,12 +23,6 @@ pub struct ConsumerDrafts<'a> {
     pub by_doc: &'a [Option<usize>],
 }
 
-/// Algorithms a `jwt_secrets` entry may name (Kong's jwt schema).
-pub const JWT_ALGORITHMS: &[&str] = &[
-    "HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256",
-    "PS384", "PS512", "EdDSA",
-];
-
 /// Compiles credentials, acls and consumer groups; fills each consumer's `acls` and `groups`.
 pub fn compile_consumer_side(
     doc: &Document,
@@ -110,25 +104,18 @@ pub fn compile_consumer_side(
     for (entry, owner) in &entries.jwt {
         let Some(def) = &entry.def else { continue };
         let consumer = owner_of(*owner, def.consumer.as_ref(), &entry.path, errors);
-        let algorithm = def.algorithm.clone().unwrap_or_else(|| "HS256".to_owned());
-        if !JWT_ALGORITHMS.contains(&algorithm.as_str()) {
-            errors.push(
-                join(&entry.path, "algorithm"),
-                format!(
-                    "unsupported value '{algorithm}': expected one of {}",
-                    JWT_ALGORITHMS.join(", ")
-                ),
-            );
-            continue;
-        }
-        let asymmetric = !algorithm.starts_with("HS");
-        if asymmetric && def.rsa_public_key.as_deref().is_none_or(str::is_empty) {
-            errors.push(
-                join(&entry.path, "rsa_public_key"),
-                format!("required for algorithm {algorithm}"),
-            );
-            continue;
-        }
+        // Algorithm and public key checked (Kong's schema) and the key parsed, once.
+        let parsed_key = match crate::plugin::jwt::check_jwt_secret(
+            def.algorithm.as_deref(),
+            def.rsa_public_key.as_deref(),
+        ) {
+            Ok(parsed) => parsed,
+            Err(error) => {
+                errors.push(join(&entry.path, error.field), error.message);
+                continue;
+            }
+        };
+        let algorithm = parsed_key.algorithm.name().to_owned();
         let key = def.key.clone().unwrap_or_else(random_token);
         unique.check("key", &key, &entry.path, errors);
         let id = entity_id(def.id.as_deref(), "jwt_secrets", &key, &entry.path, errors);
@@ -143,6 +130,7 @@ pub fn compile_consumer_side(
                     algorithm,
                     secret: SecretValue::new(secret.into_bytes()),
                     rsa_public_key: def.rsa_public_key.clone(),
+                    parsed_key,
                 },
             );
         }

@@ -10,6 +10,7 @@ pub mod chain_run;
 pub mod consumer_headers;
 pub mod consumer_match;
 pub mod credential_source;
+pub mod jwt;
 pub mod key_auth;
 pub mod known_plugins;
 pub mod openid_connect;

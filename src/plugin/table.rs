@@ -36,6 +36,7 @@ pub static PLUGINS: &[&PluginSpec] = &[
     &super::openid_connect_plugin::SPEC,
     &super::key_auth::SPEC,
     &super::basic_auth::SPEC,
+    &super::jwt::SPEC,
 ];
 
 /// The implemented plugin called `name`.
