@@ -15,6 +15,15 @@ pub struct ErrorResponse {
     pub www_authenticate: Option<String>,
     /// Other headers of this response (`Location`, `Upgrade`...).
     pub headers: Vec<(&'static str, String)>,
+    /// A body sent instead of `{"message": ...}` (request-termination's `body` and `echo`).
+    pub custom_body: Option<CustomBody>,
+}
+
+/// An arbitrary response body and its `Content-Type` (none: no such header).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomBody {
+    pub bytes: Bytes,
+    pub content_type: Option<String>,
 }
 
 impl ErrorResponse {
@@ -24,6 +33,31 @@ impl ErrorResponse {
             message: message.into(),
             www_authenticate: None,
             headers: Vec::new(),
+            custom_body: None,
+        }
+    }
+
+    /// Any status with a `{"message": ...}` body (Kong's `kong.response.error`).
+    pub fn with_status(status: u16, message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(status, message)
+    }
+
+    /// 401 with the given `WWW-Authenticate` challenge (e.g. `hmac realm="x"`).
+    pub fn challenge(message: impl Into<Cow<'static, str>>, www_authenticate: String) -> Self {
+        Self {
+            www_authenticate: Some(www_authenticate),
+            ..Self::new(401, message)
+        }
+    }
+
+    /// `status` with `body` as it is (Kong's `kong.response.exit` with a string body).
+    pub fn raw(status: u16, body: Bytes, content_type: Option<String>) -> Self {
+        Self {
+            custom_body: Some(CustomBody {
+                bytes: body,
+                content_type,
+            }),
+            ..Self::new(status, "")
         }
     }
 
@@ -136,15 +170,25 @@ impl ErrorResponse {
         }
     }
 
-    /// `{"message":"..."}`.
+    /// `{"message":"..."}`, or the custom body.
     pub fn body(&self) -> Bytes {
+        if let Some(custom) = &self.custom_body {
+            return custom.bytes.clone();
+        }
         let body = serde_json::json!({ "message": self.message });
         Bytes::from(format!("{body}\n"))
     }
 
     fn header(&self, body_len: usize) -> pingora::Result<ResponseHeader> {
         let mut header = ResponseHeader::build(self.status, Some(4 + self.headers.len()))?;
-        header.insert_header("Content-Type", "application/json; charset=utf-8")?;
+        match &self.custom_body {
+            None => header.insert_header("Content-Type", "application/json; charset=utf-8")?,
+            Some(CustomBody {
+                content_type: Some(content_type),
+                ..
+            }) => header.insert_header("Content-Type", content_type.as_str())?,
+            Some(_) => {}
+        }
         header.insert_header("Content-Length", body_len.to_string())?;
         if let Some(challenge) = &self.www_authenticate {
             header.insert_header("WWW-Authenticate", challenge.as_str())?;
@@ -218,6 +262,14 @@ mod tests {
             .contains(&("Upgrade", "TLS/1.2, HTTP/1.1".to_owned())));
         let moved = ErrorResponse::redirect(301, "https://a.test/p".to_owned());
         assert_eq!(moved.message, "Moved Permanently");
+        let raw = ErrorResponse::raw(418, Bytes::from_static(b"<p>tea</p>"), Some("text/html".into()));
+        assert_eq!(raw.body(), "<p>tea</p>");
+        let header = raw.header(10).unwrap();
+        assert_eq!(header.headers["content-type"], "text/html");
+        let bare = ErrorResponse::raw(204, Bytes::new(), None);
+        assert!(bare.header(0).unwrap().headers.get("content-type").is_none());
+        let hmac = ErrorResponse::challenge("Unauthorized", "hmac".into());
+        assert_eq!((hmac.status, hmac.www_authenticate.as_deref()), (401, Some("hmac")));
         assert_eq!(
             moved.headers,
             vec![("Location", "https://a.test/p".to_owned())]

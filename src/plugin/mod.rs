@@ -2,17 +2,20 @@
 //! (`table`), Kong's precedence (`chain`), one folder or file per plugin, and the registry
 //! that keeps plugin state across reloads.
 
+pub mod acl;
 pub mod api;
 pub mod bearer_source;
 pub mod chain;
 pub mod consumer_headers;
 pub mod consumer_match;
 pub mod credential_source;
+pub mod hmac_auth;
 pub mod known_plugins;
 pub mod openid_connect;
 pub mod openid_connect_plugin;
 pub mod plugin_config;
 pub mod registry;
+pub mod request_termination;
 pub mod settings;
 pub mod table;
 pub mod token_methods;

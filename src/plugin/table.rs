@@ -31,6 +31,9 @@ pub const KONG_PLUGIN_VERSION: &str = "3.9.1";
 /// Every implemented plugin.
 pub static PLUGINS: &[&PluginSpec] = &[
     &super::openid_connect_plugin::SPEC,
+    &super::hmac_auth::SPEC,
+    &super::acl::SPEC,
+    &super::request_termination::SPEC,
 ];
 
 /// The implemented plugin called `name`.
