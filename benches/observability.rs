@@ -29,6 +29,8 @@ fn observability(c: &mut Criterion) {
         id: "8c4d1e0a-6f47-5b7e-9a3c-2f1d0e9b8a7c".into(),
         username: Some("kong_id".into()),
         custom_id: None,
+        groups: Vec::new(),
+        acls: Vec::new(),
     };
     let request = FinishedRequest {
         started_at: SystemTime::now(),

@@ -15,7 +15,7 @@ use crate::balancer::{Balancer, HashInput, PassiveOutcome, Pick};
 use crate::config::compiled::{CompiledRoute, CompiledService, ServiceTarget};
 use crate::finished_request::FinishedRequest;
 use crate::metrics::ResponseSource;
-use crate::plugin::openid_connect::{Authenticated, OpenIdConnectPlugin};
+use crate::plugin::chain_run::PluginRun;
 use crate::request_id::new_request_id;
 use crate::request_routing::{request_host, route_request};
 use crate::respond::ErrorResponse;
@@ -34,8 +34,8 @@ pub struct RequestContext {
     /// The normalised request path, when it differs from the raw one: what was routed
     /// on and what the upstream path is built from.
     normalized_path: Option<String>,
-    /// The plugin that authenticated the request, and what it found.
-    auth: Option<(Arc<OpenIdConnectPlugin>, Authenticated)>,
+    /// The plugins' shared state (consumer, credential) and the instances to call later.
+    plugins: PluginRun,
     /// Connection retries spent on this request (Kong's service `retries`).
     retries: u32,
     /// Status the gateway answered by itself, for the access log.
@@ -114,7 +114,7 @@ impl ProxyHttp for Gateway {
             route: None,
             matched_path_len: 0,
             normalized_path: None,
-            auth: None,
+            plugins: PluginRun::default(),
             retries: 0,
             answered: None,
             request_id: new_request_id(),
@@ -139,7 +139,11 @@ impl ProxyHttp for Gateway {
         let routed = route_request(&ctx.snapshot.config, session.req_header(), downstream);
         let routed = match routed {
             Ok(routed) => routed,
-            Err(response) => return answer(session, ctx, response).await,
+            Err(response) => {
+                ctx.plugins
+                    .without_route(&ctx.snapshot, downstream.scheme() == "https");
+                return answer(session, ctx, response).await;
+            }
         };
         ctx.route = Some(routed.route);
         ctx.matched_path_len = routed.matched_path_len;
@@ -147,12 +151,15 @@ impl ProxyHttp for Gateway {
         if let Some(response) = routed.refusal {
             return answer(session, ctx, response).await;
         }
-        let route = routed.route;
-        let plugin = ctx.snapshot.openid_connect.get(route).cloned().flatten();
-        if let Some(plugin) = plugin {
-            match plugin.access(session, &ctx.snapshot.config.consumers).await {
-                Ok(auth) => ctx.auth = Some((plugin, auth)),
-                Err(response) => return answer(session, ctx, response).await,
+        let https = downstream.scheme() == "https";
+        let snapshot = &ctx.snapshot;
+        if let Some(route) = snapshot.config.routes.get(routed.route) {
+            let ran = ctx
+                .plugins
+                .access(snapshot, &route.plugins, session, https)
+                .await;
+            if let Err(response) = ran {
+                return answer(session, ctx, response).await;
             }
         }
         Ok(false)
@@ -172,11 +179,7 @@ impl ProxyHttp for Gateway {
             .ok_or_else(|| Error::new(ErrorType::InternalError))?;
         let request = session.req_header();
         let input = HashInput {
-            consumer_id: ctx
-                .auth
-                .as_ref()
-                .and_then(|(_, auth)| auth.consumer.as_ref())
-                .map(|c| c.id.as_str()),
+            consumer_id: ctx.plugins.state.consumer.as_ref().map(|c| c.id.as_str()),
             client_ip: session
                 .client_addr()
                 .and_then(|a| a.as_inet())
@@ -260,8 +263,9 @@ impl ProxyHttp for Gateway {
         upstream.append_header(http::header::VIA, VIA)?;
         upstream.insert_header(REQUEST_ID_HEADER, ctx.request_id.as_str())?;
 
-        if let Some((plugin, auth)) = &ctx.auth {
-            plugin.rewrite_upstream(auth, upstream)?;
+        if let Some(body) = &ctx.plugins.state.upstream_body {
+            upstream.remove_header(&http::header::TRANSFER_ENCODING);
+            upstream.insert_header(http::header::CONTENT_LENGTH, body.len().to_string())?;
         }
         Ok(())
     }
@@ -275,10 +279,7 @@ impl ProxyHttp for Gateway {
     ) -> Result<()> {
         // Form-body credentials were read whole (and are replayed as one chunk): send the
         // body without them instead, on every attempt.
-        let replacement = ctx
-            .auth
-            .as_ref()
-            .and_then(|(_, auth)| auth.replacement_body.as_ref());
+        let replacement = ctx.plugins.state.upstream_body.as_ref();
         if let (Some(replacement), Some(_)) = (replacement, body.as_ref()) {
             *body = Some(replacement.clone());
         }
@@ -318,6 +319,7 @@ impl ProxyHttp for Gateway {
             response.insert_header("X-Kong-Proxy-Latency", proxy_ms.to_string())?;
         }
         response.insert_header(REQUEST_ID_HEADER, ctx.request_id.as_str())?;
+        ctx.plugins.header_filter(&ctx.snapshot, response);
         Ok(())
     }
 
@@ -422,6 +424,7 @@ impl ProxyHttp for Gateway {
         let finished = finished_request(session, ctx);
         crate::access_log::write(self.log_format, &finished);
         crate::metrics::record_request(&ctx.snapshot, ctx.route, &finished);
+        ctx.plugins.log(&ctx.snapshot, &finished);
     }
 }
 
@@ -457,10 +460,7 @@ fn finished_request<'a>(session: &'a Session, ctx: &'a RequestContext) -> Finish
         path: request.uri.path(),
         route: matched.map(|(route, _)| route),
         service: matched.map(|(_, service)| service),
-        consumer: ctx
-            .auth
-            .as_ref()
-            .and_then(|(_, auth)| auth.consumer.as_deref()),
+        consumer: ctx.plugins.state.consumer.as_deref(),
         status,
         upstream_status: ctx.upstream_answered.map(|(_, status)| status),
         source,
@@ -483,7 +483,12 @@ async fn answer(
 ) -> Result<bool> {
     ctx.answered = Some(response.status);
     let latency = ctx.started.elapsed().as_millis();
-    response.send(session, &ctx.request_id, latency).await?;
+    let (plugins, snapshot) = (&ctx.plugins, &ctx.snapshot);
+    response
+        .send_decorated(session, &ctx.request_id, latency, |header| {
+            plugins.header_filter(snapshot, header)
+        })
+        .await?;
     Ok(true)
 }
 

@@ -59,13 +59,7 @@ pub fn reload_declarative(
         Ok(compiled) => {
             let hash = compiled.source_hash.clone();
             store.replace(Snapshot::build(compiled, registry));
-            let in_use: Vec<_> = store
-                .current()
-                .openid_connect
-                .iter()
-                .flatten()
-                .cloned()
-                .collect();
+            let in_use: Vec<_> = store.current().openid_connect.iter().cloned().collect();
             registry.retain_only(&in_use);
             // Providers new to this config get their discovery and keys now, not at the
             // next periodic refresh.
@@ -149,7 +143,7 @@ services:
         }
 
         fn plugin(&self) -> Arc<crate::plugin::openid_connect::OpenIdConnectPlugin> {
-            self.store.current().openid_connect[0].clone().unwrap()
+            self.store.current().openid_connect[0].clone()
         }
     }
 
@@ -170,10 +164,7 @@ services:
         assert!(Arc::ptr_eq(&plugin, &fixture.plugin()), "runtime rebuilt");
         // A request that pinned the old snapshot keeps it whole, runtime included.
         assert_ne!(pinned.config.source_hash, hash);
-        assert!(Arc::ptr_eq(
-            &pinned.openid_connect[0].clone().unwrap(),
-            &plugin
-        ));
+        assert!(Arc::ptr_eq(&pinned.openid_connect[0].clone(), &plugin));
         assert_eq!(fixture.store.reloads().succeeded.load(Ordering::Relaxed), 1);
     }
 

@@ -213,10 +213,24 @@ impl ErrorResponse {
         request_id: &str,
         latency_ms: u128,
     ) -> pingora::Result<()> {
+        self.send_decorated(session, request_id, latency_ms, |_| {})
+            .await
+    }
+
+    /// As [`send`](Self::send), with `decorate` (the plugins' header_filter) applied to the
+    /// response header before it is written.
+    pub async fn send_decorated(
+        &self,
+        session: &mut Session,
+        request_id: &str,
+        latency_ms: u128,
+        decorate: impl FnOnce(&mut ResponseHeader),
+    ) -> pingora::Result<()> {
         let body = self.body();
         let mut header = self.header(body.len())?;
         header.insert_header("X-Kong-Request-Id", request_id)?;
         header.insert_header("X-Kong-Response-Latency", latency_ms.to_string())?;
+        decorate(&mut header);
         let head_only = session.req_header().method == http::Method::HEAD;
         session
             .write_response_header(Box::new(header), head_only)

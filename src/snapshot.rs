@@ -6,14 +6,18 @@ use std::time::SystemTime;
 
 use crate::config::compiled::CompiledConfig;
 use crate::metrics::SnapshotMetrics;
+use crate::plugin::api::Plugin;
 use crate::plugin::openid_connect::OpenIdConnectPlugin;
+use crate::plugin::openid_connect_plugin::OpenIdConnectPluginConfig;
 use crate::plugin::registry::PluginRegistry;
 
 /// A compiled declarative config with its plugin runtimes attached.
 pub struct Snapshot {
     pub config: CompiledConfig,
-    /// The effective `openid-connect` runtime of each route, by route index.
-    pub openid_connect: Vec<Option<Arc<OpenIdConnectPlugin>>>,
+    /// The runtime of each plugin instance, by index into `config.plugins`.
+    pub plugins: Vec<Arc<dyn Plugin>>,
+    /// The openid-connect runtimes among them (readiness, cache sweeping, reload bookkeeping).
+    pub openid_connect: Vec<Arc<OpenIdConnectPlugin>>,
     /// When this snapshot was built (for `/status`).
     pub loaded_at: SystemTime,
     /// The request counters of its routes and the metric labels of its consumers.
@@ -23,19 +27,26 @@ pub struct Snapshot {
 impl Snapshot {
     /// Attaches plugin runtimes from `registry` (existing ones are reused).
     pub fn build(config: CompiledConfig, registry: &PluginRegistry) -> Self {
-        let openid_connect = config
-            .routes
+        let plugins = config
+            .plugins
             .iter()
-            .map(|route| {
-                route
-                    .openid_connect
-                    .as_ref()
-                    .map(|plugin| registry.openid_connect(&plugin.config))
+            .map(|plugin| plugin.config.build(registry))
+            .collect();
+        let openid_connect = config
+            .plugins
+            .iter()
+            .filter_map(|plugin| {
+                let oidc = plugin
+                    .config
+                    .as_any()
+                    .downcast_ref::<OpenIdConnectPluginConfig>()?;
+                Some(registry.openid_connect(&oidc.0))
             })
             .collect();
         Self {
             metrics: crate::metrics::global().for_config(&config),
             config,
+            plugins,
             openid_connect,
             loaded_at: SystemTime::now(),
         }

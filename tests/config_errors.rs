@@ -301,12 +301,35 @@ fn unknown_plugin() {
 plugins:
 - name: openid-connect
   config: {auth_methods: [client_credentials], issuer: "http://127.0.0.1/", consumer_optional: true}
-- name: rate-limiting
-  config: {minute: 5}
+- name: canary
+  config: {percentage: 5}
+- name: pre-function
+  config: {access: ["kong.log.err('x')"]}
+- name: my-company-auth
+- name: zipkin
 "#,
     );
-    assert_eq!(e.len(), 1, "{e}");
-    assert_error(&e, "plugins[1].name", "unknown plugin 'rate-limiting'");
+    assert_eq!(e.len(), 4, "{e}");
+    assert_error(
+        &e,
+        "plugins[1].name",
+        "plugin 'canary' is a Kong Enterprise plugin",
+    );
+    assert_error(
+        &e,
+        "plugins[2].name",
+        "plugin 'pre-function' is a serverless Lua plugin",
+    );
+    assert_error(
+        &e,
+        "plugins[3].name",
+        "plugin 'my-company-auth' is a custom or third-party plugin",
+    );
+    assert_error(
+        &e,
+        "plugins[4].name",
+        "plugin 'zipkin' is a Kong bundled open-source plugin not implemented",
+    );
 }
 
 #[test]
@@ -561,7 +584,11 @@ plugins:
     assert_error(&e, "services[1].routes[0].paths[0]", "invalid value");
     assert_error(&e, "consumers[1]", "must set at least one");
     assert_error(&e, "consumers[2].username", "duplicate username");
-    assert_error(&e, "plugins[0].name", "unknown plugin 'cors'");
+    assert_error(
+        &e,
+        "plugins[0].name",
+        "plugin 'cors' is a Kong bundled open-source plugin",
+    );
     assert_eq!(e.len(), 6, "{e}");
     assert_eq!(e.to_string().lines().count(), 6);
 }

@@ -55,8 +55,9 @@ fn is_uuid_shaped(id: &str) -> bool {
 /// `(oidc plugin path)` of the route that `path` routes to.
 fn plugin_for(config: &CompiledConfig, path: &str) -> Option<String> {
     let found = config.router.find("GET", Some("gw.test"), path)?;
-    let route = &config.routes[found.route];
-    route.openid_connect.as_ref().map(|p| p.path.clone())
+    config
+        .route_plugin(found.route, "openid-connect")
+        .map(|p| p.path.clone())
 }
 
 const OIDC: &str = "{auth_methods: [client_credentials], issuer: 'http://127.0.0.1:8080/realms/kong', consumer_claim: [client_id]}";
@@ -88,9 +89,11 @@ fn reference_config_loads_with_kong_defaults() {
     assert!(route.strip_path);
     assert!(!route.preserve_host);
     assert!(is_uuid_shaped(&route.id), "{}", route.id);
-    let plugin = route.openid_connect.as_ref().expect("route has the plugin");
+    let plugin = config
+        .route_plugin(0, "openid-connect")
+        .expect("route has the plugin");
     assert_eq!(plugin.path, "services[0].routes[0].plugins[0]");
-    let oidc = &plugin.config;
+    let oidc = plugin.openid_connect().expect("openid-connect config");
     assert_eq!(oidc.issuer, "http://127.0.0.1:8080/realms/kong");
     assert_eq!(oidc.auth_methods, vec![AuthMethod::ClientCredentials]);
     assert_eq!(oidc.consumer_claim, vec!["client_id".to_owned()]);
@@ -244,7 +247,7 @@ routes:
     assert!(config
         .routes
         .iter()
-        .all(|r| r.service == 0 && r.openid_connect.is_none()));
+        .all(|r| r.service == 0 && r.plugins.is_empty()));
     let found = config.router.find("GET", None, "/on/x").expect("routed");
     assert_eq!(found.route, 0);
     assert!(config.router.find("GET", None, "/off").is_none());
@@ -329,8 +332,8 @@ plugins:
     ));
     assert_eq!(config.routes.len(), 2);
     assert_eq!(config.routes[0].id, "7d0c2c1e-1111-4222-8333-444455556666");
-    assert!(config.routes[0].openid_connect.is_some());
-    assert!(config.routes[1].openid_connect.is_none());
+    assert!(config.route_plugin(0, "openid-connect").is_some());
+    assert!(config.route_plugin(1, "openid-connect").is_none());
     assert_eq!(plugin_for(&config, "/x/y").as_deref(), Some("plugins[0]"));
 }
 

@@ -466,7 +466,7 @@ fn proxy_view(config: &CompiledConfig, raw: &str) -> Option<(String, bool, Strin
     );
     Some((
         route.name.clone().unwrap_or_default(),
-        route.openid_connect.is_some(),
+        config.route_plugin(found.route, "openid-connect").is_some(),
         upstream,
     ))
 }

@@ -1,138 +1,256 @@
-//! Plugin attachment: where each plugin applies (route, service or global), with
-//! references resolved, consumer scope refused and duplicates on one entity rejected.
+//! Plugin attachment: each plugin entry checked against the registry table (unimplemented
+//! ones refused by kind), its config compiled, its scope (route, service, consumer, consumer
+//! group, or global) resolved, and duplicates on one scope rejected.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use serde_yaml::Value;
 
+use super::compiled::CompiledPlugin;
+use super::credentials::find_group;
 use super::entities::RouteDraft;
 use super::errors::{join, ConfigErrors, Unique};
 use super::model::{EntityRef, PluginDef};
-use super::openid_connect::OpenIdConnectConfig;
 use super::parse::{Document, PluginOwner};
-use super::plugin::{openid_connect_config, OPENID_CONNECT};
 use super::service::ServiceDraft;
+use crate::plugin::chain::PluginScope;
+use crate::plugin::plugin_config::without_nulls;
+use crate::plugin::{known_plugins, table};
+use crate::router::Protocols;
 
-/// What a plugin is attached to (indexes into the document's lists).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Scope {
-    Global,
-    Service(usize),
-    Route(usize),
+/// Protocols a plugin's `protocols` may list (Kong's).
+const PLUGIN_PROTOCOLS: &[&str] = &[
+    "http",
+    "https",
+    "grpc",
+    "grpcs",
+    "tcp",
+    "tls",
+    "tls_passthrough",
+    "udp",
+    "ws",
+    "wss",
+];
+
+/// The entities plugin scopes refer to.
+pub struct ScopeTargets<'a> {
+    pub services: &'a [Option<ServiceDraft>],
+    pub routes: &'a [Option<(RouteDraft, usize)>],
+    /// Compiled consumers (index, id, username or custom_id) by document index.
+    pub consumers: &'a [Option<(usize, String, Option<String>)>],
+    /// Compiled group index by document index.
+    pub groups: &'a [Option<usize>],
 }
 
-/// An enabled `openid-connect` plugin and where it was declared.
-pub struct Attached {
-    pub path: String,
-    pub config: Arc<OpenIdConnectConfig>,
+/// Every enabled plugin and its scope (parallel lists).
+#[derive(Default)]
+pub struct AttachedPlugins {
+    pub plugins: Vec<CompiledPlugin>,
+    pub scopes: Vec<PluginScope>,
 }
 
-/// Checks every plugin and returns the enabled ones by scope.
+/// Checks every plugin and returns the enabled ones with their scopes.
 pub fn attach_plugins(
     doc: &Document,
-    services: &[Option<ServiceDraft>],
-    routes: &[Option<(RouteDraft, usize)>],
+    targets: &ScopeTargets<'_>,
     errors: &mut ConfigErrors,
-) -> HashMap<Scope, Attached> {
-    let mut attached = HashMap::new();
-    let mut first_by_scope: HashMap<Scope, String> = HashMap::new();
+) -> AttachedPlugins {
+    let mut attached = AttachedPlugins::default();
+    let mut first_by_scope: HashMap<(&str, PluginScope), String> = HashMap::new();
     let mut unique = Unique::default();
     for (entry, owner) in &doc.plugins {
         let Some(def) = entry.def.as_ref() else {
             continue;
         };
         let path = entry.path.as_str();
-        if def.name != OPENID_CONNECT {
-            errors.push(join(path, "name"), format!("unknown plugin '{}'", def.name));
+        let Some(spec) = table::find(&def.name) else {
+            errors.push(join(path, "name"), known_plugins::refusal(&def.name));
             continue;
-        }
-        if let Some(id) = &def.id {
-            if super::ids::is_uuid(id) {
-                unique.check("id", &id.to_ascii_lowercase(), path, errors);
-            } else {
-                errors.push(join(path, "id"), "invalid value: expected a UUID");
+        };
+        let id = match &def.id {
+            Some(id) if super::ids::is_uuid(id) => {
+                let id = id.to_ascii_lowercase();
+                unique.check("id", &id, path, errors);
+                id
             }
-        }
+            Some(_) => {
+                errors.push(join(path, "id"), "invalid value: expected a UUID");
+                continue;
+            }
+            None => super::ids::generated_id("plugins", path),
+        };
         if let Some(instance_name) = &def.instance_name {
             unique.check("instance_name", instance_name, path, errors);
         }
-        let config = openid_connect_config(def.config.clone(), path, errors);
-        let Some(scope) = plugin_scope(def, *owner, services, routes, path, errors) else {
+        if def.ordering.is_some() {
+            errors.push(
+                join(path, "ordering"),
+                "unsupported field: dynamic plugin ordering is a Kong Enterprise feature; \
+                 plugins run in Kong's priority order",
+            );
+        }
+        let protocols = plugin_protocols(def.protocols.as_deref(), path, errors);
+        let config = (spec.compile)(def.config.clone().map(without_nulls), path, errors);
+        let Some(scope) = plugin_scope(def, *owner, doc, targets, path, errors) else {
             continue;
         };
-        match first_by_scope.get(&scope) {
+        if spec.authentication && (scope.consumer.is_some() || scope.consumer_group.is_some()) {
+            let at = match (&def.consumer, &def.consumer_group) {
+                (Some(_), _) => join(path, "consumer"),
+                (None, Some(_)) => join(path, "consumer_group"),
+                (None, None) => path.to_owned(),
+            };
+            errors.push(
+                at,
+                "authentication plugins cannot be scoped to a consumer or consumer group",
+            );
+            continue;
+        }
+        match first_by_scope.get(&(spec.name, scope)) {
             Some(first) => {
                 errors.push(
                     path,
-                    format!("duplicate openid-connect plugin on the same entity (also at {first})"),
+                    format!(
+                        "duplicate {} plugin on the same entity (also at {first})",
+                        spec.name
+                    ),
                 );
                 continue;
             }
             None => {
-                first_by_scope.insert(scope, path.to_owned());
+                first_by_scope.insert((spec.name, scope), path.to_owned());
             }
         }
-        if let Some(config) = config.filter(|_| def.enabled.unwrap_or(true)) {
-            let config = Arc::new(config);
-            attached.insert(
-                scope,
-                Attached {
-                    path: path.to_owned(),
-                    config,
-                },
-            );
+        let (Some(config), Some(protocols)) = (config, protocols) else {
+            continue;
+        };
+        if def.enabled.unwrap_or(true) {
+            attached.plugins.push(CompiledPlugin {
+                name: spec.name,
+                priority: spec.priority,
+                path: path.to_owned(),
+                id,
+                instance_name: def.instance_name.clone(),
+                protocols,
+                config,
+            });
+            attached.scopes.push(scope);
         }
     }
     attached
 }
 
-/// Where a plugin applies; `None` (with an error) when that can't be decided or is refused.
+/// The plugin's `protocols` as the schemes it runs for (Kong default: every protocol).
+fn plugin_protocols(
+    list: Option<&[String]>,
+    path: &str,
+    errors: &mut ConfigErrors,
+) -> Option<Protocols> {
+    let Some(list) = list else {
+        return Some(Protocols::default());
+    };
+    let before = errors.len();
+    if list.is_empty() {
+        errors.push(join(path, "protocols"), "must not be empty");
+    }
+    for (i, protocol) in list.iter().enumerate() {
+        if !PLUGIN_PROTOCOLS.contains(&protocol.as_str()) {
+            errors.push(
+                join(path, &format!("protocols[{i}]")),
+                format!(
+                    "unsupported value '{protocol}': expected one of {}",
+                    PLUGIN_PROTOCOLS.join(", ")
+                ),
+            );
+        }
+    }
+    let has = |names: &[&str]| list.iter().any(|p| names.contains(&p.as_str()));
+    (errors.len() == before).then(|| Protocols {
+        http: has(&["http", "grpc", "ws"]),
+        https: has(&["https", "grpcs", "wss"]),
+    })
+}
+
+/// Where a plugin applies; `None` (with an error) when that can't be decided.
 fn plugin_scope(
     def: &PluginDef,
     owner: PluginOwner,
-    services: &[Option<ServiceDraft>],
-    routes: &[Option<(RouteDraft, usize)>],
+    doc: &Document,
+    targets: &ScopeTargets<'_>,
     path: &str,
     errors: &mut ConfigErrors,
-) -> Option<Scope> {
-    const NO_CONSUMER: &str = "authentication plugins cannot be scoped to a consumer";
-    if def.consumer.is_some() {
-        errors.push(join(path, "consumer"), NO_CONSUMER);
-        return None;
-    }
-    let nested = owner != PluginOwner::TopLevel;
-    if nested {
-        for (field, set) in [
-            ("route", def.route.is_some()),
-            ("service", def.service.is_some()),
-        ] {
-            if set {
-                errors.push(join(path, field), "not allowed in a nested plugin");
-            }
-        }
-    }
-    match owner {
-        PluginOwner::Consumer(_) => {
-            errors.push(path, NO_CONSUMER);
-            None
-        }
-        PluginOwner::Service(i) => Some(Scope::Service(i)),
-        PluginOwner::Route(i) => Some(Scope::Route(i)),
-        PluginOwner::TopLevel => match (&def.route, &def.service) {
-            (Some(_), Some(_)) => {
-                errors.push(path, "set either 'route' or 'service', not both");
+) -> Option<PluginScope> {
+    let mut scope = PluginScope::default();
+    let mut ok = true;
+    let mut refer = |field: &str, value: &Option<Value>, owned: bool| -> Option<Value> {
+        match value {
+            Some(_) if owned => {
+                errors.push(
+                    join(path, field),
+                    "not allowed in a plugin nested in that entity",
+                );
+                ok = false;
                 None
             }
-            (Some(route), None) => {
-                find_route(route, routes, &join(path, "route"), errors).map(Scope::Route)
-            }
-            (None, Some(service)) => {
-                find_service(service, services, &join(path, "service"), errors).map(Scope::Service)
-            }
-            (None, None) => Some(Scope::Global),
+            other => other.clone(),
+        }
+    };
+    let route = refer("route", &def.route, matches!(owner, PluginOwner::Route(_)));
+    let service = refer(
+        "service",
+        &def.service,
+        matches!(owner, PluginOwner::Service(_)),
+    );
+    let consumer = refer(
+        "consumer",
+        &def.consumer,
+        matches!(owner, PluginOwner::Consumer(_)),
+    );
+    let group = refer(
+        "consumer_group",
+        &def.consumer_group,
+        matches!(owner, PluginOwner::ConsumerGroup(_)),
+    );
+    match owner {
+        PluginOwner::Route(i) => scope.route = Some(i),
+        PluginOwner::Service(i) => scope.service = Some(i),
+        PluginOwner::Consumer(i) => match targets.consumers.get(i).cloned().flatten() {
+            Some((index, ..)) => scope.consumer = Some(index),
+            None => ok = false,
         },
+        PluginOwner::ConsumerGroup(i) => match targets.groups.get(i).copied().flatten() {
+            Some(index) => scope.consumer_group = Some(index),
+            None => ok = false,
+        },
+        PluginOwner::TopLevel => {}
     }
+    if let Some(value) = route {
+        scope.route = find_route(&value, targets.routes, &join(path, "route"), errors);
+        ok &= scope.route.is_some();
+    }
+    if let Some(value) = service {
+        scope.service = find_service(&value, targets.services, &join(path, "service"), errors);
+        ok &= scope.service.is_some();
+    }
+    if let Some(value) = consumer {
+        scope.consumer = find_consumer(&value, targets.consumers, &join(path, "consumer"), errors);
+        ok &= scope.consumer.is_some();
+    }
+    if let Some(value) = group {
+        scope.consumer_group = find_group(
+            doc,
+            targets.groups,
+            &value,
+            &join(path, "consumer_group"),
+            errors,
+        );
+        ok &= scope.consumer_group.is_some();
+    }
+    if scope.consumer.is_some() && scope.consumer_group.is_some() {
+        errors.push(path, "set either 'consumer' or 'consumer_group', not both");
+        ok = false;
+    }
+    ok.then_some(scope)
 }
 
 /// The document index of the service `value` refers to.
@@ -167,6 +285,28 @@ fn find_route(
         path,
         errors,
     )
+}
+
+/// The compiled index of the consumer `value` refers to (by id, username or custom_id).
+fn find_consumer(
+    value: &Value,
+    consumers: &[Option<(usize, String, Option<String>)>],
+    path: &str,
+    errors: &mut ConfigErrors,
+) -> Option<usize> {
+    let position = find_referenced(
+        value,
+        consumers,
+        |(_, id, name)| (id, name.as_deref()),
+        "consumer",
+        path,
+        errors,
+    )?;
+    consumers
+        .get(position)
+        .cloned()
+        .flatten()
+        .map(|(index, ..)| index)
 }
 
 /// The index of the entity (by id or name) that the reference `value` names.

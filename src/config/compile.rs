@@ -10,12 +10,13 @@ use std::sync::Arc;
 use pingora::protocols::tls::CaType;
 use serde_yaml::Value;
 
-use super::attach::{attach_plugins, find_service, Scope};
+use super::attach::{attach_plugins, find_service, ScopeTargets};
 use super::ca_certificates::CaCertificates;
 use super::certificates::compile_certificates;
 use super::compiled::{
-    CompiledConfig, CompiledRoute, CompiledService, Consumers, PluginRef, ServiceTarget,
+    CompiledConfig, CompiledRoute, CompiledService, Consumer, Consumers, ServiceTarget,
 };
+use super::credentials::{compile_consumer_side, ConsumerDrafts};
 use super::entities::{consumer, route_draft, RouteDraft};
 use super::errors::{join, ConfigErrors, Unique};
 use super::model::EntityRef;
@@ -23,6 +24,7 @@ use super::parse::{parse_document, Document, RouteOwner, TargetOwner};
 use super::service::{service_draft, ServiceDraft};
 use super::upstream::{target_draft, upstream_draft, UpstreamDraft};
 use crate::balancer::{Balancer, TargetInfo};
+use crate::plugin::chain::slots;
 use crate::router::Router;
 
 /// Compiles a whole document (already read as YAML).
@@ -73,10 +75,39 @@ pub fn compile_document(root: Value) -> Result<CompiledConfig, ConfigErrors> {
         })
         .collect();
 
-    let consumers = compile_consumers(&doc, &mut errors);
+    let (mut consumer_list, consumer_by_doc) = consumer_drafts(&doc, &mut errors);
+    let (credentials, consumer_groups, group_by_doc) = compile_consumer_side(
+        &doc,
+        ConsumerDrafts {
+            list: &mut consumer_list,
+            by_doc: &consumer_by_doc,
+        },
+        &mut errors,
+    );
+    let consumer_refs: Vec<Option<(usize, String, Option<String>)>> = consumer_by_doc
+        .iter()
+        .map(|index| {
+            let c = consumer_list.get((*index)?)?;
+            Some((
+                (*index)?,
+                c.id.clone(),
+                c.username.clone().or(c.custom_id.clone()),
+            ))
+        })
+        .collect();
+    let consumers = Consumers::new(consumer_list);
     let ca_certificates = CaCertificates::compile(&doc.ca_certificates, &mut errors);
     let certificates = compile_certificates(&doc.certificates, &doc.snis, &mut errors);
-    let plugins = attach_plugins(&doc, &services, &routes, &mut errors);
+    let attached = attach_plugins(
+        &doc,
+        &ScopeTargets {
+            services: &services,
+            routes: &routes,
+            consumers: &consumer_refs,
+            groups: &group_by_doc,
+        },
+        &mut errors,
+    );
     let (upstreams, upstream_by_name) = compile_upstreams(&doc, &mut errors);
 
     // Enabled services in document order, with their resolved addresses (or upstream).
@@ -108,7 +139,25 @@ pub fn compile_document(root: Value) -> Result<CompiledConfig, ConfigErrors> {
         return Err(errors);
     }
 
-    let global = plugins.get(&Scope::Global);
+    let candidates = |route: Option<usize>, service: Option<usize>| {
+        let attached = &attached;
+        attached
+            .scopes
+            .iter()
+            .enumerate()
+            .filter(move |(_, scope)| {
+                (scope.route.is_none() || scope.route == route)
+                    && (scope.service.is_none() || scope.service == service)
+            })
+            .map(move |(i, scope)| {
+                let plugin = &attached.plugins[i];
+                (i, plugin.name, plugin.priority, scope, plugin.protocols)
+            })
+    };
+    let global_plugins = slots(
+        candidates(None, None)
+            .filter(|(_, _, _, scope, _)| scope.route.is_none() && scope.service.is_none()),
+    );
     let mut compiled_routes = Vec::new();
     let mut specs = Vec::new();
     let mut spec_paths = Vec::new();
@@ -119,10 +168,7 @@ pub fn compile_document(root: Value) -> Result<CompiledConfig, ConfigErrors> {
         let Some(&compiled_service) = service_index.get(service) else {
             continue; // its service is disabled
         };
-        let plugin = plugins
-            .get(&Scope::Route(i))
-            .or_else(|| plugins.get(&Scope::Service(*service)))
-            .or(global);
+        let plugins = slots(candidates(Some(i), Some(*service)));
         specs.push(draft.spec.clone());
         spec_paths.push(doc.routes[i].0.path.clone());
         compiled_routes.push(CompiledRoute {
@@ -134,10 +180,7 @@ pub fn compile_document(root: Value) -> Result<CompiledConfig, ConfigErrors> {
             path_handling: draft.path_handling,
             protocols: draft.protocols,
             https_redirect_status_code: draft.https_redirect_status_code,
-            openid_connect: plugin.map(|p| PluginRef {
-                path: p.path.clone(),
-                config: Arc::clone(&p.config),
-            }),
+            plugins,
         });
     }
     // Validation already refused what the router cannot build; this is a safety net.
@@ -155,6 +198,10 @@ pub fn compile_document(root: Value) -> Result<CompiledConfig, ConfigErrors> {
         consumers,
         upstreams,
         certificates,
+        credentials,
+        consumer_groups,
+        plugins: attached.plugins,
+        global_plugins,
         source_hash: String::new(),
     })
 }
@@ -322,37 +369,32 @@ fn route_service(
     }
 }
 
-fn compile_consumers(doc: &Document, errors: &mut ConfigErrors) -> Consumers {
-    let mut consumers = Consumers {
-        list: Vec::new(),
-        by_id: HashMap::new(),
-        by_username: HashMap::new(),
-        by_custom_id: HashMap::new(),
-    };
+/// Checks consumers; returns them and, by document index, their compiled index.
+fn consumer_drafts(
+    doc: &Document,
+    errors: &mut ConfigErrors,
+) -> (Vec<Consumer>, Vec<Option<usize>>) {
+    let mut list = Vec::new();
+    let mut by_doc = Vec::new();
     let mut unique = Unique::default();
     for entry in &doc.consumers {
-        let Some(def) = entry.def.as_ref() else {
-            continue;
-        };
-        let Some(c) = consumer(def, &entry.path, errors) else {
-            continue;
-        };
-        if def.id.is_some() {
-            unique.check("id", &c.id, &entry.path, errors);
-        }
-        let index = consumers.list.len();
-        consumers.by_id.insert(c.id.clone(), index);
-        if let Some(username) = &c.username {
-            unique.check("username", username, &entry.path, errors);
-            consumers.by_username.insert(username.clone(), index);
-        }
-        if let Some(custom_id) = &c.custom_id {
-            unique.check("custom_id", custom_id, &entry.path, errors);
-            consumers.by_custom_id.insert(custom_id.clone(), index);
-        }
-        consumers.list.push(Arc::new(c));
+        let compiled = entry.def.as_ref().and_then(|def| {
+            let c = consumer(def, &entry.path, errors)?;
+            if def.id.is_some() {
+                unique.check("id", &c.id, &entry.path, errors);
+            }
+            if let Some(username) = &c.username {
+                unique.check("username", username, &entry.path, errors);
+            }
+            if let Some(custom_id) = &c.custom_id {
+                unique.check("custom_id", custom_id, &entry.path, errors);
+            }
+            Some(c)
+        });
+        by_doc.push(compiled.is_some().then_some(list.len()));
+        list.extend(compiled);
     }
-    consumers
+    (list, by_doc)
 }
 
 /// Resolves a service host once, at compile time. IP literals never do a lookup; names

@@ -41,6 +41,20 @@ pub struct CompiledConfig {
     pub source_hash: String,
 }
 
+impl CompiledConfig {
+    /// The instance of plugin `name` that applies to route `route` for a request with no
+    /// consumer (Kong's precedence: route, service, global), on http.
+    pub fn route_plugin(&self, route: usize, name: &str) -> Option<&CompiledPlugin> {
+        let slot = self
+            .routes
+            .get(route)?
+            .plugins
+            .iter()
+            .find(|s| s.name == name)?;
+        self.plugins.get(slot.pick(None, false)?)
+    }
+}
+
 /// Where a service sends its requests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ServiceTarget {
@@ -114,6 +128,18 @@ pub struct CompiledPlugin {
     pub config: Arc<dyn PluginConfig>,
 }
 
+impl CompiledPlugin {
+    /// The openid-connect config, when this is that plugin.
+    pub fn openid_connect(
+        &self,
+    ) -> Option<&Arc<crate::config::openid_connect::OpenIdConnectConfig>> {
+        self.config
+            .as_any()
+            .downcast_ref::<crate::plugin::openid_connect_plugin::OpenIdConnectPluginConfig>()
+            .map(|c| &c.0)
+    }
+}
+
 /// Shows where the plugin was declared, never its config (it may hold a secret).
 impl std::fmt::Debug for CompiledPlugin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -144,6 +170,27 @@ pub struct Consumers {
 }
 
 impl Consumers {
+    /// Indexes `list` by id, username and custom_id.
+    pub fn new(list: Vec<Consumer>) -> Self {
+        let mut consumers = Consumers {
+            list: Vec::with_capacity(list.len()),
+            by_id: HashMap::new(),
+            by_username: HashMap::new(),
+            by_custom_id: HashMap::new(),
+        };
+        for (index, c) in list.into_iter().enumerate() {
+            consumers.by_id.insert(c.id.clone(), index);
+            if let Some(username) = &c.username {
+                consumers.by_username.insert(username.clone(), index);
+            }
+            if let Some(custom_id) = &c.custom_id {
+                consumers.by_custom_id.insert(custom_id.clone(), index);
+            }
+            consumers.list.push(Arc::new(c));
+        }
+        consumers
+    }
+
     /// The consumer whose `by` field equals `value`.
     pub fn find(&self, by: ConsumerBy, value: &str) -> Option<&Arc<Consumer>> {
         let index = match by {

@@ -232,6 +232,8 @@ pub fn consumer(def: &ConsumerDef, path: &str, errors: &mut ConfigErrors) -> Opt
         id,
         username: def.username.clone(),
         custom_id: def.custom_id.clone(),
+        groups: Vec::new(),
+        acls: Vec::new(),
     })
 }
 

@@ -13,12 +13,15 @@ pub mod compile;
 pub mod compiled;
 pub mod compiled_credentials;
 pub mod credential_model;
+mod credentials;
 mod entities;
 pub mod errors;
 pub mod ids;
+mod legacy_format;
 pub mod model;
 pub mod openid_connect;
 mod parse;
+pub mod placeholders;
 pub(crate) mod plugin;
 pub mod secret_value;
 mod service;
@@ -42,12 +45,22 @@ pub fn load_declarative_file(path: &Path) -> Result<CompiledConfig, ConfigErrors
 }
 
 /// Compiles a declarative document given as YAML (or JSON) text.
+///
+/// decK's `${{ env "DECK_*" }}` placeholders and Kong's `{vault://env/...}` references are
+/// taken from the process environment.
 pub fn compile_declarative_str(yaml: &str) -> Result<CompiledConfig, ConfigErrors> {
-    let mut root: serde_yaml::Value = serde_yaml::from_str(yaml)
+    let env = |name: &str| std::env::var(name).ok();
+    let rendered = placeholders::render_deck_env(yaml, env)?;
+    let mut root: serde_yaml::Value = serde_yaml::from_str(&rendered)
         .map_err(|e| ConfigError::new("document", errors::yaml_syntax_error(&e)))?;
     // YAML merge keys (`<<: *defaults`) are common in hand-written Kong files.
     root.apply_merge()
         .map_err(|e| ConfigError::new("document", errors::yaml_syntax_error(&e)))?;
+    let mut vault_errors = ConfigErrors::default();
+    placeholders::resolve_vault_refs(&mut root, "", &env, &mut vault_errors);
+    if !vault_errors.is_empty() {
+        return Err(vault_errors);
+    }
     let mut compiled = compile::compile_document(root)?;
     compiled.source_hash = source_hash(yaml);
     Ok(compiled)

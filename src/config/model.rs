@@ -127,6 +127,12 @@ pub struct PluginDef {
     pub service: Option<Value>,
     /// Consumer scope; refused for authentication plugins.
     pub consumer: Option<Value>,
+    /// Consumer group scope; refused for authentication plugins.
+    pub consumer_group: Option<Value>,
+    /// Kong Enterprise's dynamic plugin ordering: refused by name.
+    pub ordering: Option<Value>,
+    pub created_at: Option<i64>,
+    pub updated_at: Option<i64>,
 }
 
 /// A reference to another entity: `name-or-id`, `{name: ..}` or `{id: ..}`.

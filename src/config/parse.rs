@@ -7,7 +7,12 @@
 use serde_yaml::{Mapping, Value};
 
 use super::certificate_model::{CertificateDef, SniDef};
+use super::credential_model::{
+    AclDef, BasicAuthCredentialDef, ConsumerGroupConsumerDef, ConsumerGroupDef,
+    HmacAuthCredentialDef, JwtSecretDef, KeyAuthCredentialDef,
+};
 use super::errors::{deserialize_at, join, ConfigErrors};
+use super::legacy_format::{migrate_path, FormatVersion};
 use super::model::{CaCertificateDef, ConsumerDef, PluginDef, RouteDef, ServiceDef};
 use super::upstream_model::{TargetDef, UpstreamDef};
 
@@ -26,6 +31,15 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "ca_certificates",
     "certificates",
     "snis",
+    "consumer_groups",
+    "consumer_group_consumers",
+    "keyauth_credentials",
+    "basicauth_credentials",
+    "jwt_secrets",
+    "hmacauth_credentials",
+    "acls",
+    // decK bookkeeping, without meaning for the data plane.
+    "_plugin_configs",
 ];
 
 /// One entity with the path it was found at.
@@ -52,6 +66,8 @@ pub enum PluginOwner {
     /// Index into `Document::routes`.
     Route(usize),
     Consumer(usize),
+    /// Index into `Document::consumer_groups`.
+    ConsumerGroup(usize),
     /// Top-level `plugins[]`: global unless it names a route, service or consumer.
     TopLevel,
 }
@@ -86,6 +102,44 @@ pub struct Document {
     pub ca_certificates: Vec<Entry<CaCertificateDef>>,
     pub certificates: Vec<Entry<CertificateDef>>,
     pub snis: Vec<(Entry<SniDef>, SniOwner)>,
+    pub credentials: CredentialEntries,
+    pub consumer_groups: Vec<Entry<ConsumerGroupDef>>,
+    /// Memberships: `consumers[i].groups[j]` (owner `Some(i)`) and top-level
+    /// `consumer_group_consumers[]` (owner `None`).
+    pub group_members: Vec<(Entry<GroupMember>, Option<usize>)>,
+}
+
+/// Who a consumer-side entity (credential, acl) was declared under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConsumerOwner {
+    /// Nested under `consumers[i]` (index into `Document::consumers`).
+    Consumer(usize),
+    /// Top level: its `consumer` field says which.
+    TopLevel,
+}
+
+/// Every credential and acl entity, with its owner.
+#[derive(Default)]
+pub struct CredentialEntries {
+    pub key_auth: Vec<(Entry<KeyAuthCredentialDef>, ConsumerOwner)>,
+    pub basic_auth: Vec<(Entry<BasicAuthCredentialDef>, ConsumerOwner)>,
+    pub jwt: Vec<(Entry<JwtSecretDef>, ConsumerOwner)>,
+    pub hmac_auth: Vec<(Entry<HmacAuthCredentialDef>, ConsumerOwner)>,
+    pub acls: Vec<(Entry<AclDef>, ConsumerOwner)>,
+}
+
+/// A consumer's membership of a group: `{name: ..}`/`{id: ..}` under `consumers[].groups`,
+/// or a `consumer_group_consumers[]` entry.
+pub enum GroupMember {
+    /// The group reference of a nested membership.
+    Nested(serde_yaml::Value),
+    TopLevel(ConsumerGroupConsumerDef),
+}
+
+impl<'de> serde::Deserialize<'de> for GroupMember {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        serde_yaml::Value::deserialize(d).map(GroupMember::Nested)
+    }
 }
 
 /// Reads the document's top level and every entity in it.
@@ -102,7 +156,7 @@ pub fn parse_document(root: Value, errors: &mut ConfigErrors) -> Document {
             None => errors.push("document", "keys must be strings"),
         }
     }
-    check_format_version(top.get("_format_version"), errors);
+    let format = check_format_version(top.get("_format_version"), errors);
     if let Some(transform) = top.get("_transform") {
         if !transform.is_bool() {
             errors.push("_transform", "invalid type: expected a boolean");
@@ -131,18 +185,42 @@ pub fn parse_document(root: Value, errors: &mut ConfigErrors) -> Document {
         .into_iter()
         .enumerate()
     {
-        let path = format!("consumers[{i}]");
+        parse_consumer(&mut doc, value, format!("consumers[{i}]"), errors);
+    }
+    parse_credentials(&mut doc, &mut top, "", ConsumerOwner::TopLevel, errors);
+    for (i, value) in take_list(&mut top, "consumer_groups", "", errors)
+        .into_iter()
+        .enumerate()
+    {
+        let path = format!("consumer_groups[{i}]");
         let mut value = value;
         let plugins = take_nested(&mut value, "plugins", &path, errors);
-        let index = doc.consumers.len();
-        doc.consumers.push(entry(value, path.clone(), errors));
+        // decK may list the members under the group: `consumers: [{username: ..}]`.
+        let members = take_nested(&mut value, "consumers", &path, errors);
+        if !members.is_empty() {
+            errors.push(
+                join(&path, "consumers"),
+                "unsupported field: list the groups under each consumer (consumers[].groups)",
+            );
+        }
+        let index = doc.consumer_groups.len();
+        doc.consumer_groups.push(entry(value, path.clone(), errors));
         parse_plugins(
             &mut doc,
             plugins,
             &path,
-            PluginOwner::Consumer(index),
+            PluginOwner::ConsumerGroup(index),
             errors,
         );
+    }
+    for (i, value) in take_list(&mut top, "consumer_group_consumers", "", errors)
+        .into_iter()
+        .enumerate()
+    {
+        let path = format!("consumer_group_consumers[{i}]");
+        let def: Option<ConsumerGroupConsumerDef> = deserialize_at(value, &path, errors);
+        let def = def.map(GroupMember::TopLevel);
+        doc.group_members.push((Entry { path, def }, None));
     }
     let plugins = take_list(&mut top, "plugins", "", errors);
     parse_plugins(&mut doc, plugins, "", PluginOwner::TopLevel, errors);
@@ -178,6 +256,13 @@ pub fn parse_document(root: Value, errors: &mut ConfigErrors) -> Document {
         doc.ca_certificates.push(certificate);
     }
     parse_certificates(&mut doc, &mut top, errors);
+    if format == FormatVersion::Legacy {
+        for (entry, _) in doc.routes.iter_mut() {
+            if let Some(def) = entry.def.as_mut() {
+                def.paths = def.paths.iter().map(|p| migrate_path(p)).collect();
+            }
+        }
+    }
     doc
 }
 
@@ -215,18 +300,92 @@ fn parse_certificates(doc: &mut Document, top: &mut Mapping, errors: &mut Config
     }
 }
 
-fn check_format_version(version: Option<&Value>, errors: &mut ConfigErrors) {
+fn check_format_version(version: Option<&Value>, errors: &mut ConfigErrors) -> FormatVersion {
+    let current = FormatVersion::Current;
     match version {
         None => errors.push("_format_version", "missing field"),
         Some(Value::String(v)) if v == "3.0" || v == "3.0.0" => {}
+        Some(Value::String(v)) if v == "1.1" || v == "2.1" => return FormatVersion::Legacy,
         // An unquoted `3.0` is read as a number: same meaning.
         Some(Value::Number(n)) if n.as_f64() == Some(3.0) => {}
+        Some(Value::Number(n)) if matches!(n.as_f64(), Some(v) if v == 1.1 || v == 2.1) => {
+            return FormatVersion::Legacy
+        }
         Some(Value::String(_)) | Some(Value::Number(_)) => errors.push(
             "_format_version",
-            "unsupported value: only \"3.0\" is supported",
+            "unsupported value: expected \"3.0\", \"2.1\" or \"1.1\"",
         ),
         Some(_) => errors.push("_format_version", "invalid type: expected a string"),
     }
+    current
+}
+
+fn parse_consumer(doc: &mut Document, mut value: Value, path: String, errors: &mut ConfigErrors) {
+    let plugins = take_nested(&mut value, "plugins", &path, errors);
+    let groups = take_nested(&mut value, "groups", &path, errors);
+    let index = doc.consumers.len();
+    if let Value::Mapping(map) = &mut value {
+        parse_credentials(doc, map, &path, ConsumerOwner::Consumer(index), errors);
+    }
+    doc.consumers.push(entry(value, path.clone(), errors));
+    for (j, group) in groups.into_iter().enumerate() {
+        let member = Entry {
+            path: format!("{path}.groups[{j}]"),
+            def: Some(GroupMember::Nested(group)),
+        };
+        doc.group_members.push((member, Some(index)));
+    }
+    parse_plugins(doc, plugins, &path, PluginOwner::Consumer(index), errors);
+}
+
+/// Takes the credential and acl lists out of `map` (a consumer's, or the top level).
+fn parse_credentials(
+    doc: &mut Document,
+    map: &mut Mapping,
+    base: &str,
+    owner: ConsumerOwner,
+    errors: &mut ConfigErrors,
+) {
+    fn each<T: serde::de::DeserializeOwned>(
+        map: &mut Mapping,
+        key: &str,
+        base: &str,
+        owner: ConsumerOwner,
+        errors: &mut ConfigErrors,
+        list: &mut Vec<(Entry<T>, ConsumerOwner)>,
+    ) {
+        for (i, value) in take_list(map, key, base, errors).into_iter().enumerate() {
+            let path = join(base, &format!("{key}[{i}]"));
+            list.push((entry(value, path, errors), owner));
+        }
+    }
+    let c = &mut doc.credentials;
+    each(
+        map,
+        "keyauth_credentials",
+        base,
+        owner,
+        errors,
+        &mut c.key_auth,
+    );
+    each(
+        map,
+        "basicauth_credentials",
+        base,
+        owner,
+        errors,
+        &mut c.basic_auth,
+    );
+    each(map, "jwt_secrets", base, owner, errors, &mut c.jwt);
+    each(
+        map,
+        "hmacauth_credentials",
+        base,
+        owner,
+        errors,
+        &mut c.hmac_auth,
+    );
+    each(map, "acls", base, owner, errors, &mut c.acls);
 }
 
 fn parse_service(doc: &mut Document, mut value: Value, path: String, errors: &mut ConfigErrors) {

@@ -1,15 +1,10 @@
-//! Plugin entries: the known plugins' schemas and the semantic checks that follow parsing.
-//!
-//! Only `openid-connect` is known. Its `config` is deserialized into
+//! The `openid-connect` plugin's schema: its `config` is deserialized into
 //! [`OpenIdConnectConfig`] and then checked for what this data plane implements.
 
 use serde_yaml::{Mapping, Value};
 
 use super::errors::{deserialize_at, join, ConfigErrors};
 use super::openid_connect::{AuthMethod, OpenIdConnectConfig, TokenEndpointAuthMethod};
-
-/// The one plugin this data plane implements.
-pub const OPENID_CONNECT: &str = "openid-connect";
 
 /// Parses and checks an `openid-connect` plugin's `config` (at `path`, the plugin's path).
 pub fn openid_connect_config(

@@ -17,7 +17,6 @@ pub fn plugins(snapshot: &Snapshot) -> Vec<&Arc<OpenIdConnectPlugin>> {
     snapshot
         .openid_connect
         .iter()
-        .flatten()
         .filter(|plugin| seen.insert(Arc::as_ptr(plugin)))
         .collect()
 }

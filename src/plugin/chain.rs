@@ -67,6 +67,8 @@ pub struct Slot {
     pub name: &'static str,
     pub priority: i32,
     pub candidates: Vec<Candidate>,
+    /// Some candidate needs a consumer (so the pick needs the consumer's index).
+    pub consumer_scoped: bool,
 }
 
 impl Slot {
@@ -97,13 +99,6 @@ impl Slot {
             })
             .map(|c| c.instance)
     }
-
-    /// Whether any candidate needs a consumer to apply.
-    pub fn is_consumer_scoped(&self) -> bool {
-        self.candidates
-            .iter()
-            .any(|c| c.consumer.is_some() || c.consumer_group.is_some())
-    }
 }
 
 /// Builds the slots for a set of `(instance, name, priority, scope, protocols)` candidates
@@ -126,12 +121,17 @@ pub fn slots<'a>(
             consumer_group: scope.consumer_group,
             protocols,
         };
+        let scoped = candidate.consumer.is_some() || candidate.consumer_group.is_some();
         match slots.iter_mut().find(|slot| slot.name == name) {
-            Some(slot) => slot.candidates.push(candidate),
+            Some(slot) => {
+                slot.candidates.push(candidate);
+                slot.consumer_scoped |= scoped;
+            }
             None => slots.push(Slot {
                 name,
                 priority,
                 candidates: vec![candidate],
+                consumer_scoped: scoped,
             }),
         }
     }
@@ -200,7 +200,7 @@ mod tests {
         );
         assert_eq!(slots.len(), 1);
         let slot = &slots[0];
-        assert!(slot.is_consumer_scoped());
+        assert!(slot.consumer_scoped);
         assert_eq!(slot.pick(None, false), Some(1));
         let in_group = consumer(vec![3]);
         assert_eq!(slot.pick(Some((7, &in_group)), false), Some(2));

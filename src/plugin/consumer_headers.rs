@@ -71,6 +71,7 @@ mod tests {
             username: Some("alice".into()),
             custom_id: None,
             groups: Vec::new(),
+            acls: Vec::new(),
         })
     }
 
@@ -80,7 +81,12 @@ mod tests {
         request.insert_header(CONSUMER_CUSTOM_ID, "forged").unwrap();
         request.insert_header(ANONYMOUS, "forged").unwrap();
         let mut state = RequestState::default();
-        set_consumer(&mut state, &mut request, Some(consumer()), Some("k-1".into()));
+        set_consumer(
+            &mut state,
+            &mut request,
+            Some(consumer()),
+            Some("k-1".into()),
+        );
         assert_eq!(request.headers[CONSUMER_ID], "c-1");
         assert_eq!(request.headers[CONSUMER_USERNAME], "alice");
         assert_eq!(request.headers[CREDENTIAL_IDENTIFIER], "k-1");

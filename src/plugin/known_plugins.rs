@@ -148,7 +148,10 @@ mod tests {
     #[test]
     fn names_are_classified() {
         assert_eq!(kind_of("canary"), UnsupportedKind::Enterprise);
-        assert_eq!(kind_of("rate-limiting-advanced"), UnsupportedKind::Enterprise);
+        assert_eq!(
+            kind_of("rate-limiting-advanced"),
+            UnsupportedKind::Enterprise
+        );
         assert_eq!(kind_of("ai-mcp-proxy"), UnsupportedKind::Enterprise);
         assert_eq!(kind_of("ai-proxy"), UnsupportedKind::BundledNotImplemented);
         assert_eq!(kind_of("pre-function"), UnsupportedKind::ServerlessLua);

@@ -6,6 +6,7 @@ pub mod acl;
 pub mod api;
 pub mod bearer_source;
 pub mod chain;
+pub mod chain_run;
 pub mod consumer_headers;
 pub mod consumer_match;
 pub mod credential_source;

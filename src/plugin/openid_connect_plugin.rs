@@ -59,7 +59,8 @@ impl Plugin for OpenIdConnectPlugin {
         if self.config().anonymous.is_some() && access.state.is_authenticated() {
             return Ok(());
         }
-        let auth = self.authenticate_request(access.session, &access.config.consumers)
+        let auth = self
+            .authenticate_request(access.session, &access.config.consumers)
             .await?;
         let request = access.session.req_header_mut();
         self.rewrite_upstream(&auth, request)

@@ -51,7 +51,8 @@ mod tests {
 
     #[test]
     fn nulls_mean_defaults_and_unknown_fields_are_named() {
-        let config: Value = serde_yaml::from_str("{key_names: null, hide_credentials: true}").unwrap();
+        let config: Value =
+            serde_yaml::from_str("{key_names: null, hide_credentials: true}").unwrap();
         let mut errors = ConfigErrors::default();
         let parsed: Example = parse(Some(config), "plugins[0]", &mut errors).unwrap();
         assert_eq!(parsed.key_names, ["apikey"]);

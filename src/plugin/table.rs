@@ -10,8 +10,11 @@ use crate::config::errors::ConfigErrors;
 
 /// Compiles a plugin's `config` (absent: `None`); `path` is the plugin's own path, e.g.
 /// `services[0].plugins[1]`, under which the config's errors are reported.
-pub type CompileFn =
-    fn(config: Option<Value>, path: &str, errors: &mut ConfigErrors) -> Option<Arc<dyn PluginConfig>>;
+pub type CompileFn = fn(
+    config: Option<Value>,
+    path: &str,
+    errors: &mut ConfigErrors,
+) -> Option<Arc<dyn PluginConfig>>;
 
 /// One implemented plugin.
 pub struct PluginSpec {

@@ -1,0 +1,101 @@
+//! Runs a request's plugin chain phase by phase: picks each slot's instance when its turn
+//! comes (so consumer-scoped instances see the consumer authentication found), runs the
+//! access phases in priority order, and remembers the instances whose later phases run.
+
+use pingora::http::ResponseHeader;
+use pingora_proxy::Session;
+
+use super::api::{Access, RequestState};
+use super::chain::Slot;
+use crate::finished_request::FinishedRequest;
+use crate::respond::ErrorResponse;
+use crate::snapshot::Snapshot;
+
+/// The plugin side of one request.
+#[derive(Default)]
+pub struct PluginRun {
+    pub state: RequestState,
+    /// Instances (indexes into `Snapshot::plugins`) with a header_filter or log phase, in
+    /// the order they ran.
+    pub later_phases: Vec<usize>,
+}
+
+impl PluginRun {
+    /// Kong's access phase of `slots` (a route's chain); `Err` is the answer a plugin gave.
+    pub async fn access(
+        &mut self,
+        snapshot: &Snapshot,
+        slots: &[Slot],
+        session: &mut Session,
+        https: bool,
+    ) -> Result<(), ErrorResponse> {
+        for slot in slots {
+            let Some(instance) = self.pick(snapshot, slot, https) else {
+                continue;
+            };
+            let Some(plugin) = snapshot.plugins.get(instance) else {
+                continue;
+            };
+            let phases = plugin.phases();
+            if phases.header_filter || phases.log {
+                self.later_phases.push(instance);
+            }
+            if phases.access {
+                let mut access = Access {
+                    session: &mut *session,
+                    config: &snapshot.config,
+                    state: &mut self.state,
+                };
+                plugin.access(&mut access).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// For a request no route matched: the global plugins with later phases take part.
+    pub fn without_route(&mut self, snapshot: &Snapshot, https: bool) {
+        for slot in &snapshot.config.global_plugins {
+            if let Some(instance) = self.pick(snapshot, slot, https) {
+                let phases = snapshot.plugins.get(instance).map(|p| p.phases());
+                if phases.is_some_and(|p| p.header_filter || p.log) {
+                    self.later_phases.push(instance);
+                }
+            }
+        }
+    }
+
+    /// Kong's header_filter of the instances that ran.
+    pub fn header_filter(&self, snapshot: &Snapshot, response: &mut ResponseHeader) {
+        for &instance in &self.later_phases {
+            if let Some(plugin) = snapshot.plugins.get(instance) {
+                if plugin.phases().header_filter {
+                    plugin.header_filter(&self.state, response);
+                }
+            }
+        }
+    }
+
+    /// Kong's log phase of the instances that ran.
+    pub fn log(&self, snapshot: &Snapshot, finished: &FinishedRequest<'_>) {
+        for &instance in &self.later_phases {
+            if let Some(plugin) = snapshot.plugins.get(instance) {
+                if plugin.phases().log {
+                    plugin.log(&self.state, finished);
+                }
+            }
+        }
+    }
+
+    fn pick(&self, snapshot: &Snapshot, slot: &Slot, https: bool) -> Option<usize> {
+        let consumer = match (&self.state.consumer, slot.consumer_scoped) {
+            (Some(consumer), true) => snapshot
+                .config
+                .consumers
+                .by_id
+                .get(&consumer.id)
+                .map(|&index| (index, consumer.as_ref())),
+            _ => None,
+        };
+        slot.pick(consumer, https)
+    }
+}
