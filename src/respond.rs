@@ -189,7 +189,10 @@ impl ErrorResponse {
             }) => header.insert_header("Content-Type", content_type.as_str())?,
             Some(_) => {}
         }
-        header.insert_header("Content-Length", body_len.to_string())?;
+        // A 1xx, 204 or 304 has no body and no length (Kong's request-termination spec).
+        if !(self.status < 200 || self.status == 204 || self.status == 304) {
+            header.insert_header("Content-Length", body_len.to_string())?;
+        }
         if let Some(challenge) = &self.www_authenticate {
             header.insert_header("WWW-Authenticate", challenge.as_str())?;
         }
@@ -281,7 +284,9 @@ mod tests {
         let header = raw.header(10).unwrap();
         assert_eq!(header.headers["content-type"], "text/html");
         let bare = ErrorResponse::raw(204, Bytes::new(), None);
-        assert!(bare.header(0).unwrap().headers.get("content-type").is_none());
+        let bare = bare.header(0).unwrap();
+        assert!(bare.headers.get("content-type").is_none());
+        assert!(bare.headers.get("content-length").is_none());
         let hmac = ErrorResponse::challenge("Unauthorized", "hmac".into());
         assert_eq!((hmac.status, hmac.www_authenticate.as_deref()), (401, Some("hmac")));
         assert_eq!(
