@@ -5,10 +5,9 @@
 
 mod support;
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
+use support::hmac::{credential, http_date, mac};
 use support::http::{self, Response};
 use support::sink::Sink;
 use support::stack::{assert_kong_error, echoed};
@@ -71,48 +70,6 @@ consumers:
         sink = sink.port(),
     );
     (Gateway::start(&yaml), httpbin, sink)
-}
-
-/// An HTTP date (RFC 1123) `offset` seconds from now.
-fn http_date(offset: i64) -> String {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64 + offset;
-    let (days, secs) = (now.div_euclid(86_400), now.rem_euclid(86_400));
-    let weekday = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][days.rem_euclid(7) as usize];
-    // Days to a civil date (years counted from March).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    let name = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        [(month - 1) as usize];
-    format!(
-        "{weekday}, {day:02} {name} {year} {:02}:{:02}:{:02} GMT",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    )
-}
-
-/// Base64 HMAC of `data`, computed with ring (independently of the gateway's aws-lc).
-fn mac(algorithm: &str, secret: &str, data: &str) -> String {
-    let algorithm = match algorithm {
-        "hmac-sha1" => ring::hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY,
-        "hmac-sha256" => ring::hmac::HMAC_SHA256,
-        "hmac-sha384" => ring::hmac::HMAC_SHA384,
-        "hmac-sha512" => ring::hmac::HMAC_SHA512,
-        other => panic!("no algorithm {other}"),
-    };
-    let key = ring::hmac::Key::new(algorithm, secret.as_bytes());
-    STANDARD.encode(ring::hmac::sign(&key, data.as_bytes()).as_ref())
-}
-
-fn credential(username: &str, algorithm: &str, headers: &str, signature: &str) -> String {
-    format!(r#"hmac username="{username}", algorithm="{algorithm}", headers="{headers}", signature="{signature}""#)
 }
 
 /// A request signed over `date` and the request line, as Kong's docs show.

@@ -6,6 +6,7 @@
 
 pub mod echo_process;
 pub mod gateway;
+pub mod hmac;
 pub mod http;
 pub mod httpbin;
 pub mod idp;
