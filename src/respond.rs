@@ -16,7 +16,8 @@ pub struct ErrorResponse {
     /// Other headers of this response (`Location`, `Upgrade`...).
     pub headers: Vec<(&'static str, String)>,
     /// A body sent instead of `{"message": ...}` (request-termination's `body` and `echo`).
-    pub custom_body: Option<CustomBody>,
+    /// (Boxed: it keeps `ErrorResponse`, returned in every `Err`, small.)
+    pub custom_body: Option<Box<CustomBody>>,
 }
 
 /// An arbitrary response body and its `Content-Type` (none: no such header).
@@ -53,10 +54,10 @@ impl ErrorResponse {
     /// `status` with `body` as it is (Kong's `kong.response.exit` with a string body).
     pub fn raw(status: u16, body: Bytes, content_type: Option<String>) -> Self {
         Self {
-            custom_body: Some(CustomBody {
+            custom_body: Some(Box::new(CustomBody {
                 bytes: body,
                 content_type,
-            }),
+            })),
             ..Self::new(status, "")
         }
     }
@@ -181,7 +182,7 @@ impl ErrorResponse {
 
     fn header(&self, body_len: usize) -> pingora::Result<ResponseHeader> {
         let mut header = ResponseHeader::build(self.status, Some(4 + self.headers.len()))?;
-        match &self.custom_body {
+        match self.custom_body.as_deref() {
             None => header.insert_header("Content-Type", "application/json; charset=utf-8")?,
             Some(CustomBody {
                 content_type: Some(content_type),
@@ -279,7 +280,11 @@ mod tests {
             .contains(&("Upgrade", "TLS/1.2, HTTP/1.1".to_owned())));
         let moved = ErrorResponse::redirect(301, "https://a.test/p".to_owned());
         assert_eq!(moved.message, "Moved Permanently");
-        let raw = ErrorResponse::raw(418, Bytes::from_static(b"<p>tea</p>"), Some("text/html".into()));
+        let raw = ErrorResponse::raw(
+            418,
+            Bytes::from_static(b"<p>tea</p>"),
+            Some("text/html".into()),
+        );
         assert_eq!(raw.body(), "<p>tea</p>");
         let header = raw.header(10).unwrap();
         assert_eq!(header.headers["content-type"], "text/html");
@@ -288,7 +293,10 @@ mod tests {
         assert!(bare.headers.get("content-type").is_none());
         assert!(bare.headers.get("content-length").is_none());
         let hmac = ErrorResponse::challenge("Unauthorized", "hmac".into());
-        assert_eq!((hmac.status, hmac.www_authenticate.as_deref()), (401, Some("hmac")));
+        assert_eq!(
+            (hmac.status, hmac.www_authenticate.as_deref()),
+            (401, Some("hmac"))
+        );
         assert_eq!(
             moved.headers,
             vec![("Location", "https://a.test/p".to_owned())]

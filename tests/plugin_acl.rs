@@ -55,8 +55,16 @@ services:
         port = httpbin.port(),
         sink = sink.port(),
         allow = route("allow-admin", false, "{allow: [admin]}"),
-        deny = route("deny-users", false, "{deny: [users], hide_groups_header: true}"),
-        gold = route("gold", false, "{allow: [gold], include_consumer_groups: true}"),
+        deny = route(
+            "deny-users",
+            false,
+            "{deny: [users], hide_groups_header: true}"
+        ),
+        gold = route(
+            "gold",
+            false,
+            "{allow: [gold], include_consumer_groups: true}"
+        ),
         anon_allow = route("anon-allow", true, "{allow: [admin]}"),
         anon_deny = route("anon-deny", true, "{deny: [blocked]}"),
         sink_admin = route("sink-admin", false, "{allow: [admin]}"),
@@ -66,29 +74,56 @@ services:
 
 fn get_as(gateway: &Gateway, user: &str, path: &str, extra: &[(&str, &str)]) -> Response {
     let signed = signed_get_headers(&format!("{user}-hmac"), &format!("{user}-secret"), path);
-    let mut headers: Vec<(&str, &str)> = signed.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+    let mut headers: Vec<(&str, &str)> = signed
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
     headers.extend_from_slice(extra);
     http::get(&gateway.url(path), &headers)
 }
 
 fn groups_header(response: &Response) -> Option<String> {
-    echoed(response)["headers"]["X-Consumer-Groups"].as_str().map(str::to_owned)
+    echoed(response)["headers"]["X-Consumer-Groups"]
+        .as_str()
+        .map(str::to_owned)
 }
 
 #[test]
 fn allow_and_deny_lists_with_the_groups_header() {
     let (gateway, _httpbin, _sink) = start();
-    let forged = [("X-Consumer-Groups", "admin"), ("X-Authenticated-Groups", "admin")];
+    let forged = [
+        ("X-Consumer-Groups", "admin"),
+        ("X-Authenticated-Groups", "admin"),
+    ];
     let alice = get_as(&gateway, "alice", "/allow-admin/get", &forged);
     assert_eq!(groups_header(&alice).as_deref(), Some("admin, users"));
-    assert_eq!(echoed(&alice)["headers"]["X-Authenticated-Groups"], serde_json::Value::Null);
-    assert_kong_error(&get_as(&gateway, "bob", "/allow-admin/get", &forged), 403, FORBIDDEN);
+    assert_eq!(
+        echoed(&alice)["headers"]["X-Authenticated-Groups"],
+        serde_json::Value::Null
+    );
+    assert_kong_error(
+        &get_as(&gateway, "bob", "/allow-admin/get", &forged),
+        403,
+        FORBIDDEN,
+    );
     // A consumer without any group, on an allow list: 403 (it did authenticate).
-    assert_kong_error(&get_as(&gateway, "carol", "/allow-admin/get", &[]), 403, FORBIDDEN);
+    assert_kong_error(
+        &get_as(&gateway, "carol", "/allow-admin/get", &[]),
+        403,
+        FORBIDDEN,
+    );
 
     // Deny list with hide_groups_header: no header at all, a forged one removed too.
-    assert_kong_error(&get_as(&gateway, "alice", "/deny-users/get", &[]), 403, FORBIDDEN);
-    assert_kong_error(&get_as(&gateway, "bob", "/deny-users/get", &[]), 403, FORBIDDEN);
+    assert_kong_error(
+        &get_as(&gateway, "alice", "/deny-users/get", &[]),
+        403,
+        FORBIDDEN,
+    );
+    assert_kong_error(
+        &get_as(&gateway, "bob", "/deny-users/get", &[]),
+        403,
+        FORBIDDEN,
+    );
     let carol = get_as(&gateway, "carol", "/deny-users/get", &forged);
     assert_eq!(groups_header(&carol), None);
     assert_eq!(echoed(&carol)["headers"]["X-Consumer-Username"], "carol");
@@ -103,9 +138,21 @@ fn allow_and_deny_lists_with_the_groups_header() {
 fn nobody_and_the_anonymous_consumer() {
     let (gateway, _httpbin, sink) = start();
     // No authentication plugin found anyone: 401 Unauthorized.
-    assert_kong_error(&http::get(&gateway.url("/acl-only/get"), &[]), 401, "Unauthorized");
-    assert_kong_error(&get_as(&gateway, "bob", "/sink-admin/get", &[]), 403, FORBIDDEN);
-    assert_eq!(sink.connections(), 0, "a refused request reached the upstream");
+    assert_kong_error(
+        &http::get(&gateway.url("/acl-only/get"), &[]),
+        401,
+        "Unauthorized",
+    );
+    assert_kong_error(
+        &get_as(&gateway, "bob", "/sink-admin/get", &[]),
+        403,
+        FORBIDDEN,
+    );
+    assert_eq!(
+        sink.connections(),
+        0,
+        "a refused request reached the upstream"
+    );
 
     // The anonymous consumer without groups: 401 on an allow list, passes a deny list with
     // an empty groups header (Kong's spec).

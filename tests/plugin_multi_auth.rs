@@ -54,24 +54,42 @@ plugins:
 fn authenticated_requests_pass_and_the_anonymous_consumer_is_terminated() {
     let (gateway, _httpbin, sink) = start();
     let signed = signed_get_headers("alice-hmac", "alice-secret", "/multi/get");
-    let headers: Vec<(&str, &str)> = signed.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+    let headers: Vec<(&str, &str)> = signed
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
     let echo = echoed(&http::get(&gateway.url("/multi/get"), &headers));
     assert_eq!(echo["headers"]["X-Consumer-Username"], "alice");
     assert_eq!(echo["headers"]["X-Credential-Identifier"], "alice-hmac");
 
     // No credential, or one that fails: anonymous, then request-termination's 401.
     let date = http_date(0);
-    let wrong = credential("alice-hmac", "hmac-sha256", "date", &mac("hmac-sha256", "nope", &date));
+    let wrong = credential(
+        "alice-hmac",
+        "hmac-sha256",
+        "date",
+        &mac("hmac-sha256", "nope", &date),
+    );
     for path in ["/multi/get", "/sink/get"] {
         let refused = http::get(&gateway.url(path), &[]);
         assert_kong_error(&refused, 401, "Unauthorized");
         assert_eq!(refused.header("WWW-Authenticate"), None);
-        let refused = http::get(&gateway.url(path), &[("Date", &date), ("Authorization", &wrong)]);
+        let refused = http::get(
+            &gateway.url(path),
+            &[("Date", &date), ("Authorization", &wrong)],
+        );
         assert_kong_error(&refused, 401, "Unauthorized");
     }
-    assert_eq!(sink.connections(), 0, "the anonymous consumer reached the upstream");
+    assert_eq!(
+        sink.connections(),
+        0,
+        "the anonymous consumer reached the upstream"
+    );
 
     // A route without the authentication plugin never sees the anonymous consumer.
     let echo = echoed(&http::get(&gateway.url("/open/get"), &[]));
-    assert_eq!(echo["headers"]["X-Consumer-Username"], serde_json::Value::Null);
+    assert_eq!(
+        echo["headers"]["X-Consumer-Username"],
+        serde_json::Value::Null
+    );
 }

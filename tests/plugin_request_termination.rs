@@ -52,7 +52,10 @@ fn configured_answers_and_nothing_reaches_the_upstream() {
     let get = |path: &str| http::get(&gateway.url(path), &[]);
     let default = get("/default/x");
     assert_kong_error(&default, 503, "Service unavailable");
-    assert_eq!(default.header("Content-Type"), Some("application/json; charset=utf-8"));
+    assert_eq!(
+        default.header("Content-Type"),
+        Some("application/json; charset=utf-8")
+    );
     assert_kong_error(&get("/notfound"), 404, "Not found");
     assert_kong_error(&get("/custom"), 418, "I'm a teapot");
     let bare = get("/nomessage");
@@ -61,7 +64,10 @@ fn configured_answers_and_nothing_reaches_the_upstream() {
     let html = get("/html");
     assert_eq!(html.status, 503);
     assert_eq!(html.header("Content-Type"), Some("text/html"));
-    assert_eq!(html.text(), "<html><body><h1>Down for maintenance</h1></body></html>");
+    assert_eq!(
+        html.text(),
+        "<html><body><h1>Down for maintenance</h1></body></html>"
+    );
 
     let none = get("/nocontent");
     assert_eq!(none.status, 204);
@@ -69,7 +75,11 @@ fn configured_answers_and_nothing_reaches_the_upstream() {
 
     let head = http::request("HEAD", &gateway.url("/custom"), &[], None).unwrap();
     assert_eq!((head.status, head.body.len()), (418, 0));
-    assert_eq!(sink.connections(), 0, "a terminated request reached the upstream");
+    assert_eq!(
+        sink.connections(),
+        0,
+        "a terminated request reached the upstream"
+    );
 }
 
 #[test]
@@ -78,12 +88,19 @@ fn echo_shows_the_request_without_its_credentials() {
     let response = http::request(
         "POST",
         &gateway.url("/echo/status/200?hello=there&flag&a=1&a=2"),
-        &[("Authorization", "Bearer very-secret"), ("Cookie", "session=also-secret"), ("X-Note", "hi")],
+        &[
+            ("Authorization", "Bearer very-secret"),
+            ("Cookie", "session=also-secret"),
+            ("X-Note", "hi"),
+        ],
         Some(b"cool body"),
     )
     .unwrap();
     assert_eq!(response.status, 404);
-    assert_eq!(response.header("Content-Type"), Some("application/json; charset=utf-8"));
+    assert_eq!(
+        response.header("Content-Type"),
+        Some("application/json; charset=utf-8")
+    );
     let echo: serde_json::Value = response.json();
     assert_eq!(echo["message"], "Not found");
     let request = &echo["request"];
@@ -109,10 +126,28 @@ fn echo_shows_the_request_without_its_credentials() {
 fn trigger_terminates_only_when_present() {
     let (gateway, _httpbin, _sink) = start();
     let passed: Response = http::get(&gateway.url("/trigger/get"), &[]);
-    assert_eq!(echoed(&passed)["url"].as_str().map(|u| u.ends_with("/get")), Some(true));
-    assert_kong_error(&http::get(&gateway.url("/trigger/get"), &[("x-stop", "")]), 403, "Stopped");
-    assert_kong_error(&http::get(&gateway.url("/trigger/get"), &[("X-STOP", "1")]), 403, "Stopped");
-    assert_kong_error(&http::get(&gateway.url("/trigger/get?X-Stop"), &[]), 403, "Stopped");
+    assert_eq!(
+        echoed(&passed)["url"].as_str().map(|u| u.ends_with("/get")),
+        Some(true)
+    );
+    assert_kong_error(
+        &http::get(&gateway.url("/trigger/get"), &[("x-stop", "")]),
+        403,
+        "Stopped",
+    );
+    assert_kong_error(
+        &http::get(&gateway.url("/trigger/get"), &[("X-STOP", "1")]),
+        403,
+        "Stopped",
+    );
+    assert_kong_error(
+        &http::get(&gateway.url("/trigger/get?X-Stop"), &[]),
+        403,
+        "Stopped",
+    );
     // Query names are exact (Kong's get_query is case-sensitive).
-    assert_eq!(http::get(&gateway.url("/trigger/get?x-stop=1"), &[]).status, 200);
+    assert_eq!(
+        http::get(&gateway.url("/trigger/get?x-stop=1"), &[]).status,
+        200
+    );
 }

@@ -74,7 +74,13 @@ mod tests {
         let mut errors = ConfigErrors::default();
         let value = serde_yaml::from_str(yaml).unwrap();
         let c = compile(Some(value), "routes[0].plugins[1]", &mut errors);
-        (c, errors.iter().map(|e| (e.path.clone(), e.message.clone())).collect())
+        (
+            c,
+            errors
+                .iter()
+                .map(|e| (e.path.clone(), e.message.clone()))
+                .collect(),
+        )
     }
 
     #[test]
@@ -89,7 +95,8 @@ mod tests {
             errors,
             [(
                 "routes[0].plugins[1]".to_string(),
-                "exactly one of these fields must be non-empty: 'config.allow', 'config.deny'".to_string()
+                "exactly one of these fields must be non-empty: 'config.allow', 'config.deny'"
+                    .to_string()
             )]
         );
         let (_, errors) = compile_yaml("{hide_groups_header: true}");

@@ -122,27 +122,52 @@ mod tests {
             decide(&allow(&["admin"]), consumer(&groups, true)),
             Ok(Some((CONSUMER_GROUPS, "admin, users".into())))
         );
-        assert_eq!(decide(&allow(&["other"]), consumer(&groups, true)), Err(Refusal::Forbidden));
-        assert_eq!(decide(&deny(&["users"]), consumer(&groups, true)), Err(Refusal::Forbidden));
+        assert_eq!(
+            decide(&allow(&["other"]), consumer(&groups, true)),
+            Err(Refusal::Forbidden)
+        );
+        assert_eq!(
+            decide(&deny(&["users"]), consumer(&groups, true)),
+            Err(Refusal::Forbidden)
+        );
         assert!(decide(&deny(&["other"]), consumer(&groups, true)).is_ok());
-        let hidden = Rules { hide_groups_header: true, ..allow(&["admin"]) };
+        let hidden = Rules {
+            hide_groups_header: true,
+            ..allow(&["admin"])
+        };
         assert_eq!(decide(&hidden, consumer(&groups, true)), Ok(None));
     }
 
     #[test]
     fn no_groups_or_nobody() {
         // Allow with a group-less consumer: 403 with a credential, 401 for the anonymous one.
-        assert_eq!(decide(&allow(&["a"]), consumer(&[], true)), Err(Refusal::Forbidden));
-        assert_eq!(decide(&allow(&["a"]), consumer(&[], false)), Err(Refusal::Unauthorized));
+        assert_eq!(
+            decide(&allow(&["a"]), consumer(&[], true)),
+            Err(Refusal::Forbidden)
+        );
+        assert_eq!(
+            decide(&allow(&["a"]), consumer(&[], false)),
+            Err(Refusal::Unauthorized)
+        );
         // Deny with no groups passes, with an empty header (Kong's spec).
         assert_eq!(
             decide(&deny(&["a"]), consumer(&[], false)),
             Ok(Some((CONSUMER_GROUPS, String::new())))
         );
-        let nobody = Subject { consumer_groups: None, authenticated: false, authenticated_groups: None };
+        let nobody = Subject {
+            consumer_groups: None,
+            authenticated: false,
+            authenticated_groups: None,
+        };
         assert_eq!(decide(&deny(&["a"]), nobody), Err(Refusal::Unauthorized));
-        let credential_only = Subject { authenticated: true, ..nobody };
-        assert_eq!(decide(&allow(&["a"]), credential_only), Err(Refusal::Forbidden));
+        let credential_only = Subject {
+            authenticated: true,
+            ..nobody
+        };
+        assert_eq!(
+            decide(&allow(&["a"]), credential_only),
+            Err(Refusal::Forbidden)
+        );
     }
 
     #[test]
@@ -158,20 +183,36 @@ mod tests {
             Ok(Some((AUTHENTICATED_GROUPS, "admin".into())))
         );
         // The anonymous consumer's groups give way to authenticated groups...
-        let anonymous = Subject { consumer_groups: Some(&["anon"]), authenticated: false, authenticated_groups: Some(&claimed) };
+        let anonymous = Subject {
+            consumer_groups: Some(&["anon"]),
+            authenticated: false,
+            authenticated_groups: Some(&claimed),
+        };
         assert_eq!(
             decide(&allow(&["admin"]), anonymous),
             Ok(Some((AUTHENTICATED_GROUPS, "admin".into())))
         );
         // ...a real consumer's do not, unless always_use_authenticated_groups.
-        let real = Subject { authenticated: true, ..anonymous };
+        let real = Subject {
+            authenticated: true,
+            ..anonymous
+        };
         assert_eq!(decide(&allow(&["admin"]), real), Err(Refusal::Forbidden));
-        let always = Rules { always_use_authenticated_groups: true, ..allow(&["admin"]) };
+        let always = Rules {
+            always_use_authenticated_groups: true,
+            ..allow(&["admin"])
+        };
         assert!(decide(&always, real).is_ok());
         // Without authenticated groups, always_use falls back to the consumer's.
         let real_only = consumer(&["anon"], true);
         assert_eq!(
-            decide(&Rules { always_use_authenticated_groups: true, ..allow(&["anon"]) }, real_only),
+            decide(
+                &Rules {
+                    always_use_authenticated_groups: true,
+                    ..allow(&["anon"])
+                },
+                real_only
+            ),
             Ok(Some((CONSUMER_GROUPS, "anon".into())))
         );
     }

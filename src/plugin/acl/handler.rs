@@ -12,7 +12,11 @@ pub fn access(conf: &AclConfig, access: &mut Access<'_>) -> Result<(), ErrorResp
     let consumer_groups: Option<Vec<&str>> = consumer.as_deref().map(|consumer| {
         let mut names: Vec<&str> = consumer.acls.iter().map(String::as_str).collect();
         if conf.include_consumer_groups {
-            for group in consumer.groups.iter().filter_map(|i| access.config.consumer_groups.get(*i)) {
+            for group in consumer
+                .groups
+                .iter()
+                .filter_map(|i| access.config.consumer_groups.get(*i))
+            {
                 if !names.contains(&group.name.as_str()) {
                     names.push(&group.name);
                 }

@@ -115,7 +115,9 @@ mod tests {
         assert_eq!(c.challenge, "hmac");
         assert!(!c.hide_credentials && !c.validate_request_body);
         assert!(c.enforce_headers.is_empty() && c.anonymous.is_none());
-        let (c, _) = compile_yaml("{realm: test-realm, algorithms: [hmac-sha256], clock_skew: 10, anonymous: null}");
+        let (c, _) = compile_yaml(
+            "{realm: test-realm, algorithms: [hmac-sha256], clock_skew: 10, anonymous: null}",
+        );
         let c = c.unwrap();
         assert_eq!(c.challenge, "hmac realm=\"test-realm\"");
         assert_eq!(c.algorithms, [Algorithm::Sha256]);
@@ -124,10 +126,20 @@ mod tests {
 
     #[test]
     fn errors_have_kongs_messages_at_exact_paths() {
-        let (c, errors) = compile_yaml("{clock_skew: 0, algorithms: [hmac-sha256, hmac-md5], realm: 'a\"b'}");
+        let (c, errors) =
+            compile_yaml("{clock_skew: 0, algorithms: [hmac-sha256, hmac-md5], realm: 'a\"b'}");
         assert!(c.is_none());
-        let found: Vec<_> = errors.iter().map(|e| (e.path.as_str(), e.message.as_str())).collect();
-        assert_eq!(found[0], ("plugins[0].config.clock_skew", "value must be greater than 0"));
+        let found: Vec<_> = errors
+            .iter()
+            .map(|e| (e.path.as_str(), e.message.as_str()))
+            .collect();
+        assert_eq!(
+            found[0],
+            (
+                "plugins[0].config.clock_skew",
+                "value must be greater than 0"
+            )
+        );
         assert_eq!(
             found[1],
             (

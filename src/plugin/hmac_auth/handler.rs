@@ -47,7 +47,12 @@ pub async fn access(conf: &HmacAuthConfig, access: &mut Access<'_>) -> Result<()
             format!("anonymous consumer {anonymous} is configured but doesn't exist"),
         ));
     };
-    set_consumer(access.state, access.session.req_header_mut(), Some(consumer), None);
+    set_consumer(
+        access.state,
+        access.session.req_header_mut(),
+        Some(consumer),
+        None,
+    );
     Ok(())
 }
 
@@ -136,7 +141,13 @@ async fn authenticate(conf: &HmacAuthConfig, access: &mut Access<'_>) -> Result<
         }
     }
 
-    let Some(consumer) = access.config.consumers.list.get(credential.consumer).cloned() else {
+    let Some(consumer) = access
+        .config
+        .consumers
+        .list
+        .get(credential.consumer)
+        .cloned()
+    else {
         log::error!("hmac-auth: the credential's consumer is missing");
         return Err(ErrorResponse::internal());
     };
@@ -195,7 +206,13 @@ fn check_params(conf: &HmacAuthConfig, params: &Params) -> Result<Algorithm, &'s
 fn header_value<'r>(request: &'r RequestHeader, name: &[u8]) -> Option<&'r [u8]> {
     let name: Vec<u8> = name
         .iter()
-        .map(|b| if *b == b'_' { b'-' } else { b.to_ascii_lowercase() })
+        .map(|b| {
+            if *b == b'_' {
+                b'-'
+            } else {
+                b.to_ascii_lowercase()
+            }
+        })
         .collect();
     let name = http::HeaderName::from_bytes(&name).ok()?;
     request.headers.get(name).map(|v| v.as_bytes())
@@ -276,7 +293,10 @@ mod tests {
     #[test]
     fn enforced_headers_and_algorithms() {
         let conf = conf();
-        assert_eq!(check_params(&conf, &params("hmac-sha256", &["request-line", "date"])), Ok(Algorithm::Sha256));
+        assert_eq!(
+            check_params(&conf, &params("hmac-sha256", &["request-line", "date"])),
+            Ok(Algorithm::Sha256)
+        );
         assert!(check_params(&conf, &params("hmac-sha256", &["date"])).is_err());
         assert!(check_params(&conf, &params("hmac-sha1", &["date", "request-line"])).is_err());
     }
@@ -284,7 +304,9 @@ mod tests {
     #[test]
     fn dates_skew_and_header_lookup() {
         let mut request = RequestHeader::build("GET", b"/", None).unwrap();
-        request.insert_header("Date", "Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
+        request
+            .insert_header("Date", "Sun, 06 Nov 1994 08:49:37 GMT")
+            .unwrap();
         request.append_header("X-Custom-Thing", "one").unwrap();
         request.append_header("X-Custom-Thing", "two").unwrap();
         let t = 784_111_777;
@@ -299,7 +321,8 @@ mod tests {
 
     #[test]
     fn repeated_credential_headers_are_refused() {
-        let value = r#"hmac username="bob", algorithm="hmac-sha256", headers="date", signature="x""#;
+        let value =
+            r#"hmac username="bob", algorithm="hmac-sha256", headers="date", signature="x""#;
         let mut request = RequestHeader::build("GET", b"/", None).unwrap();
         request.append_header(AUTHORIZATION, value).unwrap();
         assert!(credential(&request, AUTHORIZATION).unwrap().is_some());

@@ -186,8 +186,7 @@ pub fn body_matches(body: &[u8], digest_header: Option<&[u8]>) -> bool {
         None => body.is_empty(),
         Some(received) => {
             let expected = body_digest(body);
-            aws_lc_rs::constant_time::verify_slices_are_equal(expected.as_bytes(), received)
-                .is_ok()
+            aws_lc_rs::constant_time::verify_slices_are_equal(expected.as_bytes(), received).is_ok()
         }
     }
 }
@@ -253,7 +252,12 @@ impl Cursor<'_> {
 
     /// `min..=max` ASCII digits.
     fn number(&mut self, min: usize, max: usize) -> Option<i64> {
-        let digits = self.0.iter().take(max).take_while(|b| b.is_ascii_digit()).count();
+        let digits = self
+            .0
+            .iter()
+            .take(max)
+            .take_while(|b| b.is_ascii_digit())
+            .count();
         if digits < min {
             return None;
         }
@@ -266,8 +270,8 @@ impl Cursor<'_> {
 
     fn month(&mut self) -> Option<u32> {
         const MONTHS: [&[u8; 3]; 12] = [
-            b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct",
-            b"Nov", b"Dec",
+            b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
+            b"Dec",
         ];
         let name = self.0.get(..3)?;
         let index = MONTHS.iter().position(|m| &m[..] == name)?;
@@ -333,9 +337,15 @@ mod tests {
         )
         .unwrap();
         assert_eq!((p.username, p.signature), (&b"bob"[..], &b"x"[..]));
-        assert!(parse_authorization(br#"hmacusername="a",algorithm="b",headers="c",signature="d""#).is_some());
+        assert!(parse_authorization(
+            br#"hmacusername="a",algorithm="b",headers="c",signature="d""#
+        )
+        .is_some());
         // Double spaces keep an empty name, as Kong's splitn does.
-        let p = parse_authorization(br#"hmac username="a", algorithm="b", headers="date  x", signature="d""#).unwrap();
+        let p = parse_authorization(
+            br#"hmac username="a", algorithm="b", headers="date  x", signature="d""#,
+        )
+        .unwrap();
         assert_eq!(p.headers, vec![&b"date"[..], b"", b"x"]);
     }
 
@@ -363,7 +373,12 @@ mod tests {
             b"hmac username=\"b\nob\", algorithm=\"a\", headers=\"d\", signature=\"x\"",
             b"",
         ] {
-            assert_eq!(parse_authorization(value), None, "{}", String::from_utf8_lossy(value));
+            assert_eq!(
+                parse_authorization(value),
+                None,
+                "{}",
+                String::from_utf8_lossy(value)
+            );
         }
     }
 
@@ -377,7 +392,13 @@ mod tests {
 
     #[test]
     fn signing_string_follows_kong() {
-        let headers: Vec<&[u8]> = vec![b"Date", b"content-md5", b"request-line", b"@request-target", b"x-missing"];
+        let headers: Vec<&[u8]> = vec![
+            b"Date",
+            b"content-md5",
+            b"request-line",
+            b"@request-target",
+            b"x-missing",
+        ];
         let lookup = |name: &[u8]| match name.to_ascii_lowercase().as_slice() {
             b"date" => Some(&b"Thu, 03 Dec 2026 15:00:00 GMT"[..]),
             b"content-md5" => Some(&b"md5"[..]),
@@ -395,15 +416,43 @@ mod tests {
         let data = b"date: Thu, 03 Dec 2026 15:00:00 GMT";
         for algorithm in Algorithm::ALL {
             let signature = sign(algorithm, b"secret", data);
-            assert!(signature_matches(algorithm, b"secret", data, signature.as_bytes()));
-            assert!(!signature_matches(algorithm, b"other", data, signature.as_bytes()));
+            assert!(signature_matches(
+                algorithm,
+                b"secret",
+                data,
+                signature.as_bytes()
+            ));
+            assert!(!signature_matches(
+                algorithm,
+                b"other",
+                data,
+                signature.as_bytes()
+            ));
             let unpadded = signature.trim_end_matches('=');
-            assert!(signature_matches(algorithm, b"secret", data, unpadded.as_bytes()));
-            assert_eq!(Algorithm::from_name(algorithm.name().as_bytes()), Some(algorithm));
+            assert!(signature_matches(
+                algorithm,
+                b"secret",
+                data,
+                unpadded.as_bytes()
+            ));
+            assert_eq!(
+                Algorithm::from_name(algorithm.name().as_bytes()),
+                Some(algorithm)
+            );
         }
         let sha1 = sign(Algorithm::Sha1, b"secret", data);
-        assert!(!signature_matches(Algorithm::Sha256, b"secret", data, sha1.as_bytes()));
-        assert!(!signature_matches(Algorithm::Sha1, b"secret", data, b"not really a base64 encoded value!!!"));
+        assert!(!signature_matches(
+            Algorithm::Sha256,
+            b"secret",
+            data,
+            sha1.as_bytes()
+        ));
+        assert!(!signature_matches(
+            Algorithm::Sha1,
+            b"secret",
+            data,
+            b"not really a base64 encoded value!!!"
+        ));
         assert_eq!(decode_base64_lenient(b"YQ==garbage"), Some(b"a".to_vec()));
         assert_eq!(decode_base64_lenient(b"Y"), None);
         assert_eq!(Algorithm::from_name(b"HMAC-SHA1"), None);
@@ -415,9 +464,15 @@ mod tests {
         assert!(!body_matches(b"x", None));
         let digest = body_digest(b"{\"a\":\"apple\"}");
         assert!(body_matches(b"{\"a\":\"apple\"}", Some(digest.as_bytes())));
-        assert!(!body_matches(b"{\"a\":\"apples\"}", Some(digest.as_bytes())));
+        assert!(!body_matches(
+            b"{\"a\":\"apples\"}",
+            Some(digest.as_bytes())
+        ));
         assert!(body_matches(b"", Some(body_digest(b"").as_bytes())));
-        assert_eq!(body_digest(b""), "SHA-256=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=");
+        assert_eq!(
+            body_digest(b""),
+            "SHA-256=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+        );
     }
 
     #[test]
@@ -427,7 +482,10 @@ mod tests {
         assert_eq!(parse_http_date(b"Sunday, 06-Nov-94 08:49:37 GMT"), Some(t));
         assert_eq!(parse_http_date(b"Sun Nov  6 08:49:37 1994"), Some(t));
         assert_eq!(parse_http_date(b"Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
-        assert_eq!(parse_http_date(b"Tue, 29 Feb 2028 12:00:00 GMT"), Some(1_835_438_400));
+        assert_eq!(
+            parse_http_date(b"Tue, 29 Feb 2028 12:00:00 GMT"),
+            Some(1_835_438_400)
+        );
         for bad in [
             &b"wrong date"[..],
             b"Sun, 29 Feb 2027 00:00:00 GMT",
@@ -438,7 +496,12 @@ mod tests {
             b"",
             b",",
         ] {
-            assert_eq!(parse_http_date(bad), None, "{}", String::from_utf8_lossy(bad));
+            assert_eq!(
+                parse_http_date(bad),
+                None,
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
         }
     }
 }

@@ -54,12 +54,18 @@ pub fn compile(
     let config_path = join(path, "config");
     let before = errors.len();
     if !(100..=599).contains(&raw.status_code) {
-        errors.push(join(&config_path, "status_code"), "value should be between 100 and 599");
+        errors.push(
+            join(&config_path, "status_code"),
+            "value should be between 100 and 599",
+        );
     }
     if let Some(trigger) = &raw.trigger {
         if trigger.is_empty() {
             errors.push(join(&config_path, "trigger"), "no header name provided");
-        } else if !trigger.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        } else if !trigger
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
             errors.push(
                 join(&config_path, "trigger"),
                 format!("bad header name '{trigger}', allowed characters are A-Z, a-z, 0-9, '_', and '-'"),
@@ -68,7 +74,10 @@ pub fn compile(
     }
     if let Some(content_type) = &raw.content_type {
         if http::HeaderValue::from_str(content_type).is_err() {
-            errors.push(join(&config_path, "content_type"), "invalid value: not a valid header value");
+            errors.push(
+                join(&config_path, "content_type"),
+                "invalid value: not a valid header value",
+            );
         }
     }
     let custom = if present(&raw.message) && (present(&raw.content_type) || present(&raw.body)) {
@@ -100,8 +109,12 @@ mod tests {
     fn check(yaml: &str) -> Result<RequestTerminationConfig, Vec<(String, String)>> {
         let mut errors = ConfigErrors::default();
         let value = serde_yaml::from_str(yaml).unwrap();
-        compile(Some(value), "plugins[0]", &mut errors)
-            .ok_or_else(|| errors.iter().map(|e| (e.path.clone(), e.message.clone())).collect())
+        compile(Some(value), "plugins[0]", &mut errors).ok_or_else(|| {
+            errors
+                .iter()
+                .map(|e| (e.path.clone(), e.message.clone()))
+                .collect()
+        })
     }
 
     #[test]
@@ -110,7 +123,10 @@ mod tests {
         let c = compile(None, "plugins[0]", &mut errors).unwrap();
         assert_eq!((c.status_code, c.echo), (503, false));
         assert!(c.message.is_none() && c.body.is_none() && c.trigger.is_none());
-        let c = check("{status_code: 418, body: '<p>tea</p>', content_type: text/html, trigger: X-Stop}").unwrap();
+        let c = check(
+            "{status_code: 418, body: '<p>tea</p>', content_type: text/html, trigger: X-Stop}",
+        )
+        .unwrap();
         assert_eq!(c.trigger.as_deref(), Some("X-Stop"));
         assert!(check("{message: Not found, status_code: 404}").is_ok());
         assert!(check("{echo: true, trigger: gimme-an-echo}").is_ok());
@@ -119,15 +135,42 @@ mod tests {
     #[test]
     fn kongs_schema_messages() {
         let one = |yaml: &str| check(yaml).unwrap_err().remove(0);
-        assert_eq!(one("{status_code: 99}"), ("plugins[0].config.status_code".into(), "value should be between 100 and 599".into()));
-        assert_eq!(one("{status_code: 600}").1, "value should be between 100 and 599");
-        assert_eq!(one("{message: error, body: test}"), ("plugins[0].config".into(), "message cannot be used with content_type or body".into()));
-        assert_eq!(one("{message: error, content_type: text/html}").1, "message cannot be used with content_type or body");
-        assert_eq!(one("{content_type: text/html}").1, "content_type requires a body");
-        assert_eq!(one("{echo: true, body: x, content_type: text/html}").1, "echo cannot be used with content_type and body");
+        assert_eq!(
+            one("{status_code: 99}"),
+            (
+                "plugins[0].config.status_code".into(),
+                "value should be between 100 and 599".into()
+            )
+        );
+        assert_eq!(
+            one("{status_code: 600}").1,
+            "value should be between 100 and 599"
+        );
+        assert_eq!(
+            one("{message: error, body: test}"),
+            (
+                "plugins[0].config".into(),
+                "message cannot be used with content_type or body".into()
+            )
+        );
+        assert_eq!(
+            one("{message: error, content_type: text/html}").1,
+            "message cannot be used with content_type or body"
+        );
+        assert_eq!(
+            one("{content_type: text/html}").1,
+            "content_type requires a body"
+        );
+        assert_eq!(
+            one("{echo: true, body: x, content_type: text/html}").1,
+            "echo cannot be used with content_type and body"
+        );
         assert_eq!(
             one("{trigger: 'a b'}"),
-            ("plugins[0].config.trigger".into(), "bad header name 'a b', allowed characters are A-Z, a-z, 0-9, '_', and '-'".into())
+            (
+                "plugins[0].config.trigger".into(),
+                "bad header name 'a b', allowed characters are A-Z, a-z, 0-9, '_', and '-'".into()
+            )
         );
         assert_eq!(one("{colour: red}").0, "plugins[0].config.colour");
     }

@@ -31,7 +31,11 @@ pub fn triggered<'a>(
 /// Kong's `ngx.req.get_uri_args` as JSON: `a=1` → `"1"`, `a` → `true`, repeated → array.
 pub fn query_json(query: Option<&str>) -> Value {
     let mut out = Map::new();
-    for pair in query.unwrap_or_default().split('&').filter(|p| !p.is_empty()) {
+    for pair in query
+        .unwrap_or_default()
+        .split('&')
+        .filter(|p| !p.is_empty())
+    {
         let (name, value) = match pair.split_once('=') {
             Some((name, value)) => (decode(name), Value::String(decode(value))),
             None => (decode(pair), Value::Bool(true)),
@@ -107,7 +111,10 @@ pub fn echo(message: Option<&str>, request: EchoedRequest<'_>) -> Value {
     req.insert("headers".into(), request.headers);
     req.insert("query".into(), request.query);
     if let Some(body) = request.raw_body {
-        req.insert("raw_body".into(), String::from_utf8_lossy(body).into_owned().into());
+        req.insert(
+            "raw_body".into(),
+            String::from_utf8_lossy(body).into_owned().into(),
+        );
     }
     let mut out = Map::new();
     if let Some(message) = message {
