@@ -59,7 +59,7 @@ pub fn reload_declarative(
         Ok(compiled) => {
             let hash = compiled.source_hash.clone();
             store.replace(Snapshot::build(compiled, registry));
-            let in_use: Vec<_> = store.current().openid_connect.iter().cloned().collect();
+            let in_use: Vec<_> = store.current().openid_connect.to_vec();
             registry.retain_only(&in_use);
             // Providers new to this config get their discovery and keys now, not at the
             // next periodic refresh.

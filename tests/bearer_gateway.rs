@@ -94,6 +94,20 @@ fn kong_yaml(issuer: &str, upstream_port: u16) -> String {
         bearer_token_param_type: [query, body]
 ",
         ),
+        // Kong: without consumer_claim no consumer is mapped and the request proceeds.
+        format!(
+            r#"  - name: unmapped
+    paths:
+    - /unmapped
+    plugins:
+    - name: openid-connect
+      config:
+        issuer: {issuer}
+        extra_jwks_uris: ["{issuer}/protocol/openid-connect/certs"]
+        auth_methods: [bearer]
+        timeout: 500
+"#
+        ),
     ];
     format!(
         r#"_format_version: "3.0"
@@ -196,6 +210,21 @@ fn a_valid_token_reaches_the_upstream_with_identity_headers() {
     assert_eq!(header(&echo, "x-consumer-username"), Some("kong_id"));
     assert_eq!(f.stub.count(Endpoint::Token), 0);
     assert!(!f.gateway.logs().contains(&token));
+}
+
+#[test]
+fn without_consumer_claim_no_consumer_is_mapped_and_the_request_proceeds() {
+    let f = Fixture::start();
+    // No consumer is named `nobody`: with consumer_claim it would be a 403.
+    let token = f.stub.sign(json!({}), &f.claims("nobody"));
+    let response = f.bearer("/unmapped/get", &token);
+    assert_eq!(response.status, 200, "{}", response.text());
+    let echo = response.json();
+    assert_eq!(header(&echo, "x-consumer-username"), None);
+    assert_eq!(header(&echo, "x-consumer-id"), None);
+    assert!(header(&echo, "x-credential-identifier").is_some());
+    let response = f.bearer("/bearer/get", &token);
+    assert_eq!(response.status, 403, "{}", response.text());
 }
 
 #[test]

@@ -92,6 +92,11 @@ fn mistakes_are_reported_at_their_paths() {
     assert_error(
         "        auth_methods: [bearer]\n        bearer_token_param_type: [cookie]\n",
         "bearer_token_param_type[0]",
+        "unsupported value 'cookie'",
+    );
+    assert_error(
+        "        auth_methods: [bearer]\n        bearer_token_param_type: [fragment]\n",
+        "bearer_token_param_type[0]",
         "unknown variant",
     );
     assert_error(

@@ -302,7 +302,7 @@ fn consumer_index(
             None
         }
         (ConsumerOwner::TopLevel, Some(value)) => {
-            let reference = EntityRef::parse(value)
+            let reference = EntityRef::parse_record(value)
                 .map_err(|m| errors.push(&at, m))
                 .ok()?;
             let found = doc.consumers.iter().enumerate().find_map(|(i, entry)| {
@@ -330,7 +330,7 @@ pub fn find_group(
     path: &str,
     errors: &mut ConfigErrors,
 ) -> Option<usize> {
-    let reference = EntityRef::parse(value)
+    let reference = EntityRef::parse_record(value)
         .map_err(|m| errors.push(path, m))
         .ok()?;
     let found =

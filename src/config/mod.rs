@@ -20,6 +20,7 @@ pub mod ids;
 mod legacy_format;
 pub mod model;
 pub mod openid_connect;
+mod openid_connect_fields;
 mod parse;
 pub mod placeholders;
 pub(crate) mod plugin;
@@ -57,11 +58,17 @@ pub fn compile_declarative_str(yaml: &str) -> Result<CompiledConfig, ConfigError
     root.apply_merge()
         .map_err(|e| ConfigError::new("document", errors::yaml_syntax_error(&e)))?;
     let mut vault_errors = ConfigErrors::default();
-    placeholders::resolve_vault_refs(&mut root, "", &env, &mut vault_errors);
-    if !vault_errors.is_empty() {
-        return Err(vault_errors);
-    }
-    let mut compiled = compile::compile_document(root)?;
+    let vaults = placeholders::env_vaults(&root, &mut vault_errors);
+    placeholders::resolve_vault_refs(&mut root, "", &vaults, &env, &mut vault_errors);
+    let compiled = compile::compile_document(root);
+    let mut compiled = match (compiled, vault_errors.is_empty()) {
+        (Ok(compiled), true) => compiled,
+        (Ok(_), false) => return Err(vault_errors),
+        (Err(mut errors), _) => {
+            errors.0.extend(vault_errors.0);
+            return Err(errors);
+        }
+    };
     compiled.source_hash = source_hash(yaml);
     Ok(compiled)
 }

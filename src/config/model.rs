@@ -165,6 +165,24 @@ impl EntityRef {
         }
     }
 
+    /// As [`parse`](Self::parse), for a reference decK may write as the entity's own record:
+    /// `{name: gold, tags: [..]}` or `{username: bob}` (read as a name).
+    pub fn parse_record(value: &Value) -> Result<EntityRef, String> {
+        match value {
+            Value::Mapping(map) => {
+                let field = |key: &str| map.get(key).and_then(Value::as_str).map(str::to_owned);
+                if let Some(id) = field("id") {
+                    Ok(EntityRef::Id(id))
+                } else if let Some(name) = field("name").or_else(|| field("username")) {
+                    Ok(EntityRef::Name(name))
+                } else {
+                    Err(REF_SHAPE.to_owned())
+                }
+            }
+            other => EntityRef::parse(other),
+        }
+    }
+
     /// Whether an entity with this `id` and `name` is the one referenced.
     pub fn matches(&self, id: &str, name: Option<&str>) -> bool {
         match self {

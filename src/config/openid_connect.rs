@@ -1,9 +1,15 @@
 //! The `openid-connect` plugin's configuration: Kong's field names, types and defaults.
 //!
-//! Only the fields this data plane implements are accepted; any other Kong field is an
-//! "unknown field" error at its exact path, so nothing is silently ignored.
+//! Every field of Kong's openid-connect schema is here, so that real decK files (Konnect
+//! exports list them all, with their defaults) parse; a field that is not Kong's is an
+//! "unknown field" error at its exact path. The fields this data plane implements come first;
+//! the others are `Option`s (absent or `null`: Kong's default) that `plugin` and
+//! `openid_connect_fields` accept as having no effect or refuse by name.
 
-use serde::Deserialize;
+use std::fmt;
+
+use serde::{Deserialize, Deserializer};
+use serde_yaml::Mapping;
 
 /// Authentication methods of Kong's `auth_methods`. `bearer`, `introspection` and
 /// `client_credentials` are served; the others parse so that the error can say "unsupported"
@@ -30,6 +36,8 @@ pub enum ParamType {
     Header,
     Query,
     Body,
+    /// Kong reads a bearer token from `bearer_token_cookie_name`; refused here.
+    Cookie,
 }
 
 /// How the gateway authenticates to the token endpoint (`token_endpoint_auth_method`).
@@ -52,6 +60,48 @@ pub enum ConsumerBy {
     Id,
     Username,
     CustomId,
+}
+
+/// Kong's `proof_of_possession_dpop` and `proof_of_possession_mtls`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PopMode {
+    Off,
+    Optional,
+    Strict,
+}
+
+/// Kong's `cluster_cache_strategy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClusterCacheStrategy {
+    Off,
+    Redis,
+}
+
+/// A Kong `number` field (integer or not, e.g. `http_version: 1.1`), comparable and hashable
+/// so that the config can key the plugin registry.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct KongNumber(pub f64);
+
+impl Eq for KongNumber {}
+
+impl std::hash::Hash for KongNumber {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.to_bits().hash(state);
+    }
+}
+
+impl<'de> Deserialize<'de> for KongNumber {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        f64::deserialize(deserializer).map(KongNumber)
+    }
+}
+
+impl fmt::Display for KongNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
 }
 
 /// `config` of an `openid-connect` plugin entry, as Kong spells it.
@@ -211,6 +261,463 @@ pub struct OpenIdConnectConfig {
     /// Add the reason to error messages. Kong default: false.
     #[serde(default)]
     pub display_errors: bool,
+
+    // Implemented beside the fields above: `client_auth[0]` is how the gateway authenticates to
+    // the token and introspection endpoints when their own `*_auth_method` is not set.
+    /// Client authentication per client_id entry; only the client-secret methods.
+    pub client_auth: Option<Vec<TokenEndpointAuthMethod>>,
+
+    // Authorization code flow and login. No effect: they are read only by the
+    // `authorization_code` flow (and login, which follows it), and `authorization_code` in
+    // auth_methods is refused, so any well-typed value is accepted. `login_action` is the
+    // exception, checked in `openid_connect_fields`: Kong also applies it to `login_methods`.
+    /// Kong default: none.
+    pub authorization_cookie_domain: Option<String>,
+    /// Kong default: true.
+    pub authorization_cookie_http_only: Option<bool>,
+    /// Kong default: `authorization`.
+    pub authorization_cookie_name: Option<String>,
+    /// Kong default: `/`.
+    pub authorization_cookie_path: Option<String>,
+    /// Kong default: `Default`.
+    pub authorization_cookie_same_site: Option<String>,
+    /// Kong default: none (from the request scheme).
+    pub authorization_cookie_secure: Option<bool>,
+    /// Kong default: discovered.
+    pub authorization_endpoint: Option<String>,
+    /// Kong default: none.
+    pub authorization_query_args_client: Option<Vec<String>>,
+    /// Kong default: none.
+    pub authorization_query_args_names: Option<Vec<String>>,
+    /// Kong default: none.
+    pub authorization_query_args_values: Option<Vec<String>>,
+    /// Kong default: 600 (seconds).
+    pub authorization_rolling_timeout: Option<KongNumber>,
+    /// Kong default: the request URI.
+    pub redirect_uri: Option<Vec<String>>,
+    /// Kong default: `query`.
+    pub response_mode: Option<String>,
+    /// Kong default: `[code]`.
+    pub response_type: Option<Vec<String>>,
+    /// Kong default: true; only ID tokens of the authorization code flow carry a nonce.
+    pub verify_nonce: Option<bool>,
+    /// Kong default: none; sent to the authorization endpoint, checked on its ID token.
+    pub max_age: Option<KongNumber>,
+    /// Kong default: none; the `hd` claim of ID tokens.
+    pub domains: Option<Vec<String>>,
+    /// Kong default: false.
+    pub preserve_query_args: Option<bool>,
+    /// Kong default: from discovery (PKCE).
+    pub require_proof_key_for_code_exchange: Option<bool>,
+    /// Kong default: from discovery.
+    pub require_pushed_authorization_requests: Option<bool>,
+    /// Kong default: from discovery.
+    pub require_signed_request_object: Option<bool>,
+    /// Kong default: discovered.
+    pub pushed_authorization_request_endpoint: Option<String>,
+    /// Kong default: none.
+    pub pushed_authorization_request_endpoint_auth_method: Option<TokenEndpointAuthMethod>,
+    /// Kong default: `[authorization_code]`.
+    pub login_methods: Option<Vec<AuthMethod>>,
+    /// Kong default: `upstream`.
+    pub login_action: Option<String>,
+    /// Kong default: `fragment`.
+    pub login_redirect_mode: Option<String>,
+    /// Kong default: none.
+    pub login_redirect_uri: Option<Vec<String>>,
+    /// Kong default: `[id_token]`.
+    pub login_tokens: Option<Vec<String>>,
+
+    // Sessions. No effect: only the `session` method (and the authorization code flow that
+    // starts one) reads or writes a session, and both are refused. `redis` is the session
+    // store's Redis; the `session_redis_*` and `session_cookie_renew/maxsize`,
+    // `session_strategy`, `session_compressor` fields are the older Kong 3.x names.
+    /// Kong default: 86400.
+    pub session_absolute_timeout: Option<KongNumber>,
+    /// Kong default: `default`.
+    pub session_audience: Option<String>,
+    /// Kong default: none.
+    pub session_bind: Option<Vec<String>>,
+    /// Kong default: `none`.
+    pub session_compressor: Option<String>,
+    /// Kong default: none.
+    pub session_cookie_domain: Option<String>,
+    /// Kong default: true.
+    pub session_cookie_http_only: Option<bool>,
+    /// Kong default: 4000.
+    pub session_cookie_maxsize: Option<KongNumber>,
+    /// Kong default: `session`.
+    pub session_cookie_name: Option<String>,
+    /// Kong default: `/`.
+    pub session_cookie_path: Option<String>,
+    /// Kong default: 600.
+    pub session_cookie_renew: Option<KongNumber>,
+    /// Kong default: `Lax`.
+    pub session_cookie_same_site: Option<String>,
+    /// Kong default: none.
+    pub session_cookie_secure: Option<bool>,
+    /// Kong default: false.
+    pub session_enforce_same_subject: Option<bool>,
+    /// Kong default: false.
+    pub session_hash_storage_key: Option<bool>,
+    /// Kong default: false.
+    pub session_hash_subject: Option<bool>,
+    /// Kong default: 900.
+    pub session_idling_timeout: Option<KongNumber>,
+    /// Kong default: `127.0.0.1`.
+    pub session_memcached_host: Option<String>,
+    /// Kong default: 11211.
+    pub session_memcached_port: Option<KongNumber>,
+    /// Kong default: none.
+    pub session_memcached_prefix: Option<String>,
+    /// Kong default: none.
+    pub session_memcached_socket: Option<String>,
+    /// Kong default: false.
+    pub session_memcached_ssl: Option<bool>,
+    /// Kong default: false.
+    pub session_memcached_ssl_verify: Option<bool>,
+    /// Kong default: 5.
+    pub session_redis_cluster_max_redirections: Option<KongNumber>,
+    /// Kong default: none.
+    pub session_redis_cluster_nodes: Option<Vec<Mapping>>,
+    /// Kong default: 2000.
+    pub session_redis_connect_timeout: Option<KongNumber>,
+    /// Kong default: `127.0.0.1`.
+    pub session_redis_host: Option<String>,
+    /// Kong default: none.
+    pub session_redis_password: Option<String>,
+    /// Kong default: 6379.
+    pub session_redis_port: Option<KongNumber>,
+    /// Kong default: none.
+    pub session_redis_prefix: Option<String>,
+    /// Kong default: 2000.
+    pub session_redis_read_timeout: Option<KongNumber>,
+    /// Kong default: 2000.
+    pub session_redis_send_timeout: Option<KongNumber>,
+    /// Kong default: none.
+    pub session_redis_server_name: Option<String>,
+    /// Kong default: none.
+    pub session_redis_socket: Option<String>,
+    /// Kong default: false.
+    pub session_redis_ssl: Option<bool>,
+    /// Kong default: false.
+    pub session_redis_ssl_verify: Option<bool>,
+    /// Kong default: none.
+    pub session_redis_username: Option<String>,
+    /// Kong default: false.
+    pub session_remember: Option<bool>,
+    /// Kong default: 2592000.
+    pub session_remember_absolute_timeout: Option<KongNumber>,
+    /// Kong default: `remember`.
+    pub session_remember_cookie_name: Option<String>,
+    /// Kong default: 604800.
+    pub session_remember_rolling_timeout: Option<KongNumber>,
+    /// Kong default: none.
+    pub session_request_headers: Option<Vec<String>>,
+    /// Kong default: none.
+    pub session_response_headers: Option<Vec<String>>,
+    /// Kong default: 3600.
+    pub session_rolling_timeout: Option<KongNumber>,
+    /// Kong default: none.
+    pub session_secret: Option<String>,
+    /// Kong default: `cookie`.
+    pub session_storage: Option<String>,
+    /// Kong default: false.
+    pub session_store_metadata: Option<bool>,
+    /// Kong default: `default`.
+    pub session_strategy: Option<String>,
+    /// Kong default: a local Redis; used with `session_storage: redis`.
+    pub redis: Option<Mapping>,
+    /// Kong default: none.
+    pub disable_session: Option<Vec<AuthMethod>>,
+    /// Kong default: `sid`.
+    pub jwt_session_claim: Option<String>,
+    /// Kong default: none.
+    pub jwt_session_cookie: Option<String>,
+    /// Kong default: false; re-verifies tokens stored in the session.
+    pub reverify: Option<bool>,
+    /// Kong default: true; refreshes tokens stored in the session.
+    pub refresh_tokens: Option<bool>,
+    /// Kong default: true.
+    pub forbidden_destroy_session: Option<bool>,
+    /// Kong default: true.
+    pub unauthorized_destroy_session: Option<bool>,
+    /// Kong default: none.
+    pub upstream_session_id_header: Option<String>,
+    /// Kong default: none.
+    pub downstream_session_id_header: Option<String>,
+
+    // Logout and revocation. No effect: logout ends a session and revokes its tokens, and
+    // nothing triggers it while `logout_uri_suffix`, `logout_query_arg` and `logout_post_arg`
+    // are unset (those three are refused when set, see `openid_connect_fields`).
+    /// Kong default: `[POST, DELETE]`.
+    pub logout_methods: Option<Vec<String>>,
+    /// Kong default: none.
+    pub logout_redirect_uri: Option<Vec<String>>,
+    /// Kong default: false.
+    pub logout_revoke: Option<bool>,
+    /// Kong default: true.
+    pub logout_revoke_access_token: Option<bool>,
+    /// Kong default: true.
+    pub logout_revoke_refresh_token: Option<bool>,
+    /// Kong default: discovered.
+    pub end_session_endpoint: Option<String>,
+    /// Kong default: discovered.
+    pub revocation_endpoint: Option<String>,
+    /// Kong default: none.
+    pub revocation_endpoint_auth_method: Option<TokenEndpointAuthMethod>,
+    /// Kong default: `token`.
+    pub revocation_token_param_name: Option<String>,
+    /// Kong default: discovered.
+    pub mtls_revocation_endpoint: Option<String>,
+
+    // Other methods and options that are off. No effect: each is read only by a method that is
+    // refused (password, refresh_token, userinfo, token exchange), by a client authentication
+    // that is refused (client_secret_jwt, private_key_jwt, tls_client_auth), by a feature that
+    // is refused while it is not `off` (DPoP, mTLS proof of possession, the cluster cache), by
+    // several client_id entries picked per request (`client_arg`; the first is used), or by a
+    // source that is refused (`bearer_token_cookie_name` needs `cookie` in
+    // bearer_token_param_type). `keepalive` only tunes connections to the IdP.
+    /// Kong default: `[header, query, body]`.
+    pub password_param_type: Option<Vec<ParamType>>,
+    /// Kong default: none.
+    pub refresh_token_param_name: Option<String>,
+    /// Kong default: `[header, query, body]`.
+    pub refresh_token_param_type: Option<Vec<ParamType>>,
+    /// Kong default: `[header, query, body]`; used with `id_token_param_name`.
+    pub id_token_param_type: Option<Vec<ParamType>>,
+    /// Kong default: discovered.
+    pub userinfo_endpoint: Option<String>,
+    /// Kong default: `application/json`.
+    pub userinfo_accept: Option<String>,
+    /// Kong default: none.
+    pub userinfo_headers_client: Option<Vec<String>>,
+    /// Kong default: none.
+    pub userinfo_headers_names: Option<Vec<String>>,
+    /// Kong default: none.
+    pub userinfo_headers_values: Option<Vec<String>>,
+    /// Kong default: none.
+    pub userinfo_query_args_client: Option<Vec<String>>,
+    /// Kong default: none.
+    pub userinfo_query_args_names: Option<Vec<String>>,
+    /// Kong default: none.
+    pub userinfo_query_args_values: Option<Vec<String>>,
+    /// Kong default: true.
+    pub cache_user_info: Option<bool>,
+    /// Kong default: true.
+    pub cache_token_exchange: Option<bool>,
+    /// Kong default: false; used with `consumer_groups_claim`.
+    pub consumer_groups_optional: Option<bool>,
+    /// Kong default: 300.
+    pub dpop_proof_lifetime: Option<KongNumber>,
+    /// Kong default: false.
+    pub dpop_use_nonce: Option<bool>,
+    /// Kong default: true.
+    pub proof_of_possession_auth_methods_validation: Option<bool>,
+    /// Kong default: none.
+    pub proof_of_possession_mtls_from_header: Option<Mapping>,
+    /// Kong default: a local Redis; used with `cluster_cache_strategy: redis`.
+    pub cluster_cache_redis: Option<Mapping>,
+    /// Kong default: `[introspection]`.
+    pub cluster_cache_items: Option<Vec<String>>,
+    /// Kong default: none; for client_secret_jwt and private_key_jwt.
+    pub client_alg: Option<Vec<String>>,
+    /// Kong default: none; for tls_client_auth.
+    pub tls_client_auth_cert_id: Option<String>,
+    /// Kong default: true.
+    pub tls_client_auth_ssl_verify: Option<bool>,
+    /// Kong default: discovered; for tls_client_auth.
+    pub mtls_token_endpoint: Option<String>,
+    /// Kong default: discovered; for tls_client_auth.
+    pub mtls_introspection_endpoint: Option<String>,
+    /// Kong default: `client_id`.
+    pub client_arg: Option<String>,
+    /// Kong default: false; scopes are fixed per plugin here.
+    pub token_cache_key_include_scope: Option<bool>,
+    /// Kong default: none; used with `token_headers_replay`.
+    pub token_headers_grants: Option<Vec<AuthMethod>>,
+    /// Kong default: none; used with `token_headers_replay`.
+    pub token_headers_prefix: Option<String>,
+    /// Kong default: true.
+    pub keepalive: Option<bool>,
+    /// Kong default: none.
+    pub bearer_token_cookie_name: Option<String>,
+
+    // Change what the implemented methods do and are not implemented: refused by
+    // `openid_connect_fields` when set to anything but Kong's default (those that change one
+    // method only, e.g. `audience` for client_credentials, only while it is enabled), each
+    // with its reason.
+    /// Kong default: false.
+    pub using_pseudo_issuer: Option<bool>,
+    /// Kong default: `off`.
+    pub proof_of_possession_dpop: Option<PopMode>,
+    /// Kong default: `off`.
+    pub proof_of_possession_mtls: Option<PopMode>,
+    /// Kong default: `off`.
+    pub cluster_cache_strategy: Option<ClusterCacheStrategy>,
+    /// Kong default: none.
+    pub client_jwk: Option<Vec<Mapping>>,
+    /// Kong default: none.
+    pub token_exchange: Option<Mapping>,
+    /// Kong default: none.
+    pub token_exchange_endpoint: Option<String>,
+    /// Kong default: none.
+    pub audience: Option<Vec<String>>,
+    /// Kong default: false.
+    pub search_user_info: Option<bool>,
+    /// Kong default: none.
+    pub id_token_param_name: Option<String>,
+    /// Kong default: none.
+    pub bearer_token_header_name: Option<String>,
+    /// Kong default: none.
+    pub claims_forbidden: Option<Vec<String>>,
+    /// Kong default: false.
+    pub introspect_jwt_tokens: Option<bool>,
+    /// Kong default: false.
+    pub resolve_distributed_claims: Option<bool>,
+    /// Kong default: false.
+    pub verify_parameters: Option<bool>,
+    /// Kong default: discovered.
+    pub jwks_endpoint: Option<String>,
+    /// Kong default: 30 (seconds).
+    pub rediscovery_lifetime: Option<KongNumber>,
+    /// Kong default: none.
+    pub cache_ttl_resurrect: Option<KongNumber>,
+    /// Kong default: true.
+    pub expose_error_code: Option<bool>,
+    /// Kong default: 1.1.
+    pub http_version: Option<KongNumber>,
+    /// Kong default: none.
+    pub http_proxy: Option<String>,
+    /// Kong default: none.
+    pub http_proxy_authorization: Option<String>,
+    /// Kong default: none.
+    pub https_proxy: Option<String>,
+    /// Kong default: none.
+    pub https_proxy_authorization: Option<String>,
+    /// Kong default: none.
+    pub no_proxy: Option<String>,
+    /// Kong default: none.
+    pub unauthorized_redirect_uri: Option<Vec<String>>,
+    /// Kong default: none.
+    pub forbidden_redirect_uri: Option<Vec<String>>,
+    /// Kong default: none.
+    pub unexpected_redirect_uri: Option<Vec<String>>,
+    /// Kong default: none.
+    pub logout_uri_suffix: Option<String>,
+    /// Kong default: none.
+    pub logout_query_arg: Option<String>,
+    /// Kong default: none.
+    pub logout_post_arg: Option<String>,
+    /// Kong default: none; refused only for implemented methods.
+    pub ignore_signature: Option<Vec<AuthMethod>>,
+    /// Kong default: none.
+    pub consumer_claims: Option<Vec<Vec<String>>>,
+    /// Kong default: none.
+    pub consumer_groups_claim: Option<Vec<String>>,
+    /// Kong default: none.
+    pub authenticated_groups_claim: Option<Vec<String>>,
+    /// Kong default: `enabled: false`.
+    pub principals: Option<Mapping>,
+    /// Kong default: none.
+    pub upstream_headers: Option<Vec<Mapping>>,
+    /// Kong default: none.
+    pub upstream_access_token_jwk_header: Option<String>,
+    /// Kong default: none.
+    pub upstream_id_token_header: Option<String>,
+    /// Kong default: none.
+    pub upstream_id_token_jwk_header: Option<String>,
+    /// Kong default: none.
+    pub upstream_introspection_header: Option<String>,
+    /// Kong default: none.
+    pub upstream_introspection_jwt_header: Option<String>,
+    /// Kong default: none.
+    pub upstream_refresh_token_header: Option<String>,
+    /// Kong default: none.
+    pub upstream_user_info_header: Option<String>,
+    /// Kong default: none.
+    pub upstream_user_info_jwt_header: Option<String>,
+    /// Kong default: none.
+    pub downstream_headers: Option<Vec<Mapping>>,
+    /// Kong default: none.
+    pub downstream_headers_claims: Option<Vec<String>>,
+    /// Kong default: none.
+    pub downstream_headers_names: Option<Vec<String>>,
+    /// Kong default: none.
+    pub downstream_access_token_header: Option<String>,
+    /// Kong default: none.
+    pub downstream_access_token_jwk_header: Option<String>,
+    /// Kong default: none.
+    pub downstream_id_token_header: Option<String>,
+    /// Kong default: none.
+    pub downstream_id_token_jwk_header: Option<String>,
+    /// Kong default: none.
+    pub downstream_introspection_header: Option<String>,
+    /// Kong default: none.
+    pub downstream_introspection_jwt_header: Option<String>,
+    /// Kong default: none.
+    pub downstream_refresh_token_header: Option<String>,
+    /// Kong default: none.
+    pub downstream_user_info_header: Option<String>,
+    /// Kong default: none.
+    pub downstream_user_info_jwt_header: Option<String>,
+    /// Kong default: none.
+    pub token_post_args_client: Option<Vec<String>>,
+    /// Kong default: none.
+    pub token_post_args_names: Option<Vec<String>>,
+    /// Kong default: none.
+    pub token_post_args_values: Option<Vec<String>>,
+    /// Kong default: none.
+    pub token_headers_client: Option<Vec<String>>,
+    /// Kong default: none.
+    pub token_headers_names: Option<Vec<String>>,
+    /// Kong default: none.
+    pub token_headers_values: Option<Vec<String>>,
+    /// Kong default: none.
+    pub token_headers_replay: Option<Vec<String>>,
+    /// Kong default: none.
+    pub introspection_headers_client: Option<Vec<String>>,
+    /// Kong default: none.
+    pub introspection_headers_names: Option<Vec<String>>,
+    /// Kong default: none.
+    pub introspection_headers_values: Option<Vec<String>>,
+    /// Kong default: none.
+    pub introspection_post_args_client: Option<Vec<String>>,
+    /// Kong default: none.
+    pub introspection_post_args_client_headers: Option<Vec<String>>,
+    /// Kong default: none.
+    pub introspection_post_args_names: Option<Vec<String>>,
+    /// Kong default: none.
+    pub introspection_post_args_values: Option<Vec<String>>,
+    /// Kong default: `token`.
+    pub introspection_token_param_name: Option<String>,
+    /// Kong default: `application/json`.
+    pub introspection_accept: Option<String>,
+    /// Kong default: none.
+    pub discovery_headers_names: Option<Vec<String>>,
+    /// Kong default: none.
+    pub discovery_headers_values: Option<Vec<String>>,
+}
+
+impl OpenIdConnectConfig {
+    /// How the gateway authenticates to the token endpoint: `token_endpoint_auth_method`,
+    /// else the first `client_auth`, else Kong's `client_secret_basic`.
+    pub fn token_auth_method(&self) -> TokenEndpointAuthMethod {
+        self.token_endpoint_auth_method
+            .or_else(|| self.first_client_auth())
+            .unwrap_or(TokenEndpointAuthMethod::ClientSecretBasic)
+    }
+
+    /// How the gateway authenticates to the introspection endpoint:
+    /// `introspection_endpoint_auth_method`, else as to the token endpoint.
+    pub fn introspection_auth_method(&self) -> TokenEndpointAuthMethod {
+        self.introspection_endpoint_auth_method
+            .unwrap_or_else(|| self.token_auth_method())
+    }
+
+    fn first_client_auth(&self) -> Option<TokenEndpointAuthMethod> {
+        self.client_auth.as_ref()?.first().copied()
+    }
 }
 
 fn default_auth_methods() -> Vec<AuthMethod> {

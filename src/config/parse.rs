@@ -38,6 +38,8 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "jwt_secrets",
     "hmacauth_credentials",
     "acls",
+    // Read before parsing (`placeholders.rs`).
+    "vaults",
     // decK bookkeeping, without meaning for the data plane.
     "_plugin_configs",
 ];
@@ -427,10 +429,14 @@ fn parse_plugins(
 }
 
 fn entry<T: serde::de::DeserializeOwned>(
-    value: Value,
+    mut value: Value,
     path: String,
     errors: &mut ConfigErrors,
 ) -> Entry<T> {
+    // Kong's declarative format lets any entity carry a `_comment`.
+    if let Value::Mapping(map) = &mut value {
+        map.remove("_comment");
+    }
     let def = deserialize_at(value, &path, errors);
     Entry { path, def }
 }

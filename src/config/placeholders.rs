@@ -1,8 +1,12 @@
 //! Values a declarative file takes from the environment: decK's `${{ env "DECK_NAME" }}`
 //! placeholders (rendered in the text before parsing, as decK does) and Kong's env vault
 //! references `{vault://env/name}` (and `{vault://env/name/key}` for a field of a JSON
-//! value), resolved in every string. Other vaults are refused by name. A missing variable
-//! is an error naming the variable, never its value.
+//! value), resolved in every string; a `vaults` entity of type `env` adds its own prefix
+//! (`{vault://<prefix>/name}`, with its `config.prefix` before the variable name). Other
+//! vaults are refused by name. A missing variable is an error naming the variable, never its
+//! value.
+
+use std::collections::HashMap;
 
 use serde_yaml::Value;
 
@@ -59,23 +63,61 @@ fn parse_env_call(inner: &str) -> Option<&str> {
         .then_some(name)
 }
 
+/// Env vaults by reference prefix: the variable-name prefix of each.
+pub type EnvVaults = HashMap<String, String>;
+
+/// Reads the top-level `vaults` entities (Kong's `env` vault only; `env` itself needs none).
+pub fn env_vaults(root: &Value, errors: &mut ConfigErrors) -> EnvVaults {
+    let mut vaults = EnvVaults::new();
+    vaults.insert("env".to_owned(), String::new());
+    let Some(Value::Sequence(list)) = root.get("vaults") else {
+        if root.get("vaults").is_some_and(|v| !v.is_null()) {
+            errors.push("vaults", "invalid type: expected a sequence");
+        }
+        return vaults;
+    };
+    for (i, vault) in list.iter().enumerate() {
+        let at = format!("vaults[{i}]");
+        let name = vault.get("name").and_then(Value::as_str);
+        let prefix = vault.get("prefix").and_then(Value::as_str);
+        match (name, prefix) {
+            (Some("env"), Some(prefix)) if !prefix.is_empty() => {
+                let variable_prefix = vault
+                    .get("config")
+                    .and_then(|c| c.get("prefix"))
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                vaults.insert(prefix.to_owned(), variable_prefix.to_owned());
+            }
+            (Some("env"), _) => errors.push(format!("{at}.prefix"), "missing field"),
+            (Some(other), _) => errors.push(
+                format!("{at}.name"),
+                format!("unsupported vault '{other}': only Kong's env vault is available"),
+            ),
+            (None, _) => errors.push(format!("{at}.name"), "missing field"),
+        }
+    }
+    vaults
+}
+
 /// Resolves vault references in every string of `value`; `path` is where `value` is.
 pub fn resolve_vault_refs(
     value: &mut Value,
     path: &str,
+    vaults: &EnvVaults,
     env: &dyn Fn(&str) -> Option<String>,
     errors: &mut ConfigErrors,
 ) {
     match value {
         Value::String(s) if s.starts_with("{vault://") && s.ends_with('}') => {
-            match resolve_reference(&s[1..s.len() - 1], env) {
+            match resolve_reference(&s[1..s.len() - 1], vaults, env) {
                 Ok(resolved) => *s = resolved,
                 Err(message) => errors.push(path, message),
             }
         }
         Value::Sequence(items) => {
             for (i, item) in items.iter_mut().enumerate() {
-                resolve_vault_refs(item, &format!("{path}[{i}]"), env, errors);
+                resolve_vault_refs(item, &format!("{path}[{i}]"), vaults, env, errors);
             }
         }
         Value::Mapping(map) => {
@@ -86,7 +128,7 @@ pub fn resolve_vault_refs(
                 } else {
                     format!("{path}.{key}")
                 };
-                resolve_vault_refs(item, &at, env, errors);
+                resolve_vault_refs(item, &at, vaults, env, errors);
             }
         }
         _ => {}
@@ -96,20 +138,26 @@ pub fn resolve_vault_refs(
 /// `vault://env/name[/key]` -> the value.
 fn resolve_reference(
     reference: &str,
+    vaults: &EnvVaults,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<String, String> {
     let rest = reference.trim_start_matches("vault://");
     let (vault, rest) = rest.split_once('/').unwrap_or((rest, ""));
-    if vault != "env" {
+    let Some(variable_prefix) = vaults.get(vault) else {
         return Err(format!(
             "unsupported vault '{vault}': only Kong's env vault ({{vault://env/NAME}}) is available"
         ));
-    }
+    };
     let (name, key) = match rest.split_once('/') {
         Some((name, key)) => (name, Some(key)),
         None => (rest, None),
     };
-    let variable = name.to_ascii_uppercase().replace('-', "_");
+    if name.is_empty() {
+        return Err("invalid vault reference: expected {vault://env/NAME}".to_owned());
+    }
+    let variable = format!("{variable_prefix}{name}")
+        .to_ascii_uppercase()
+        .replace('-', "_");
     if variable.is_empty() {
         return Err("invalid vault reference: expected {vault://env/NAME}".to_owned());
     }
@@ -163,7 +211,15 @@ mod tests {
         )
         .unwrap();
         let mut errors = ConfigErrors::default();
-        resolve_vault_refs(&mut value, "", &env, &mut errors);
+        let vaults = env_vaults(
+            &serde_yaml::from_str("{vaults: [{name: env, prefix: mine, config: {prefix: my_}}]}")
+                .unwrap(),
+            &mut errors,
+        );
+        let mut own: Value = serde_yaml::from_str("x: '{vault://mine/secret}'").unwrap();
+        resolve_vault_refs(&mut own, "", &vaults, &env, &mut errors);
+        assert_eq!(own["x"], Value::from("s3cret"));
+        resolve_vault_refs(&mut value, "", &vaults, &env, &mut errors);
         assert_eq!(value["a"], Value::from("s3cret"));
         assert_eq!(value["b"][0], Value::from("u1"));
         let text = errors.to_string();

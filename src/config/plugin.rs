@@ -61,6 +61,7 @@ fn check_openid_connect(
         }
     }
     super::token_policy::check(c, path, errors);
+    super::openid_connect_fields::check(c, path, errors);
     if let Some(method) = c.token_endpoint_auth_method {
         check_secret_auth_method(method, at("token_endpoint_auth_method"), errors);
     }
@@ -109,12 +110,8 @@ fn check_openid_connect(
             );
         }
     }
-    if !c.consumer_optional && c.consumer_claim.is_empty() {
-        errors.push(
-            at("consumer_claim"),
-            "required unless consumer_optional is true",
-        );
-    }
+    // Kong: without consumer_claim no consumer is mapped and the request proceeds (the
+    // credential is `credential_claim`); consumer_optional only matters with a claim.
     for (i, claim) in c.consumer_claim.iter().enumerate() {
         if claim.is_empty() {
             errors.push(at(&format!("consumer_claim[{i}]")), "must not be empty");
@@ -123,7 +120,7 @@ fn check_openid_connect(
 }
 
 /// The methods this data plane serves.
-const SUPPORTED_METHODS: [AuthMethod; 3] = [
+pub(super) const SUPPORTED_METHODS: [AuthMethod; 3] = [
     AuthMethod::Bearer,
     AuthMethod::Introspection,
     AuthMethod::ClientCredentials,
@@ -158,7 +155,7 @@ pub(super) fn check_http_url(value: &str, path: String, errors: &mut ConfigError
     }
 }
 
-fn auth_method_name(method: AuthMethod) -> &'static str {
+pub(super) fn auth_method_name(method: AuthMethod) -> &'static str {
     match method {
         AuthMethod::Password => "password",
         AuthMethod::ClientCredentials => "client_credentials",

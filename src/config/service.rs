@@ -46,24 +46,10 @@ pub fn service_draft(
     let mut port = def.port;
     let mut service_path = def.path.clone();
     if let Some(url) = &def.url {
-        let set: Vec<&str> = [
-            ("protocol", def.protocol.is_some()),
-            ("host", def.host.is_some()),
-            ("port", def.port.is_some()),
-            ("path", def.path.is_some()),
-        ]
-        .iter()
-        .filter(|(_, set)| *set)
-        .map(|(name, _)| *name)
-        .collect();
-        if !set.is_empty() {
-            errors.push(
-                at("url"),
-                format!("conflicts with {}: set either url or those", set.join(", ")),
-            );
-        }
         match split_url(url) {
             Ok(parts) => {
+                // Kong's `url` shorthand overwrites protocol, host, port and path, whatever
+                // else the entity says (supabase's file has `url: http://..` + `protocol: ws`).
                 protocol = Some(parts.protocol);
                 host = Some(parts.host);
                 port = parts.port;

@@ -50,7 +50,8 @@ pub(super) fn check(c: &OpenIdConnectConfig, path: &str, errors: &mut ConfigErro
             );
         }
     }
-    if c.client_id.len() != c.client_secret.len() {
+    // Kong: a client_id may come without a secret (bearer-only plugins, `none` client auth).
+    if !c.client_secret.is_empty() && c.client_id.len() != c.client_secret.len() {
         errors.push(
             at("client_secret"),
             "must have as many entries as client_id",

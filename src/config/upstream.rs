@@ -86,6 +86,12 @@ pub fn upstream_draft(
     if !(10..=65_536).contains(&slots) {
         errors.push(at("slots"), "invalid value: expected 10..=65536");
     }
+    if def.use_srv_name == Some(true) {
+        errors.push(
+            at("use_srv_name"),
+            "unsupported value 'true': the SRV name is never used as the upstream Host",
+        );
+    }
     if let Some(host) = &def.host_header {
         if !is_hostname(host) {
             errors.push(at("host_header"), "invalid value: expected a host name");

@@ -31,6 +31,8 @@ pub struct UpstreamDef {
     /// Kong default 10000, 10..=65536.
     pub slots: Option<u32>,
     pub host_header: Option<String>,
+    /// Kong default false; `true` (the SRV name as upstream Host) is refused.
+    pub use_srv_name: Option<bool>,
     pub healthchecks: Option<HealthchecksDef>,
     #[serde(default)]
     pub tags: Vec<String>,

@@ -17,7 +17,7 @@ use super::credential_source::{self, Source};
 use super::settings::PluginSettings;
 use super::token_methods::TokenMethods;
 use crate::config::compiled::{Consumer, Consumers};
-use crate::config::openid_connect::{AuthMethod, OpenIdConnectConfig, TokenEndpointAuthMethod};
+use crate::config::openid_connect::{AuthMethod, OpenIdConnectConfig};
 use crate::oidc::bearer_token::BearerTokenError;
 use crate::oidc::client_credentials::{ClientCredentialsFlow, FlowSettings, Now};
 use crate::oidc::flow_error::FlowError;
@@ -111,9 +111,7 @@ impl OpenIdConnectPlugin {
     ) -> Self {
         let (header, scheme) = upstream_header(config.upstream_access_token_header.as_deref());
         let flow_settings = FlowSettings {
-            auth_method: config
-                .token_endpoint_auth_method
-                .unwrap_or(TokenEndpointAuthMethod::ClientSecretBasic),
+            auth_method: config.token_auth_method(),
             scopes: config.scopes.clone(),
             timeout: Duration::from_millis(config.timeout),
             leeway_seconds: config.leeway as i64,
@@ -356,12 +354,17 @@ impl OpenIdConnectPlugin {
         Ok(())
     }
 
-    /// The consumer the claim values map to; 403 when none does and one is required.
+    /// The consumer the claim values map to; 403 when none does and `consumer_claim` is set
+    /// without `consumer_optional`.
     fn required_consumer(
         &self,
         values: &[Vec<String>],
         consumers: &Consumers,
     ) -> Result<Option<Arc<Consumer>>, Refusal> {
+        // Kong: without consumer_claim no consumer is mapped, and that is no refusal.
+        if self.config.consumer_claim.is_empty() {
+            return Ok(None);
+        }
         let consumer = self.consumer(values, consumers);
         if consumer.is_none() && !self.config.consumer_optional {
             log::info!(

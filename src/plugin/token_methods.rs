@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::settings::PluginSettings;
-use crate::config::openid_connect::{AuthMethod, OpenIdConnectConfig, TokenEndpointAuthMethod};
+use crate::config::openid_connect::{AuthMethod, OpenIdConnectConfig};
 use crate::oidc::bearer::{BearerSettings, BearerVerifier};
 use crate::oidc::bearer_token::looks_like_jwt;
 use crate::oidc::client_credentials::Now;
@@ -51,10 +51,7 @@ impl TokenMethods {
             );
             let settings = IntrospectionSettings {
                 endpoint: config.introspection_endpoint.clone(),
-                auth_method: config
-                    .introspection_endpoint_auth_method
-                    .or(config.token_endpoint_auth_method)
-                    .unwrap_or(TokenEndpointAuthMethod::ClientSecretBasic),
+                auth_method: config.introspection_auth_method(),
                 client,
                 hint: config.introspection_hint.clone().filter(|h| !h.is_empty()),
                 check_active: config.introspection_check_active,
