@@ -15,9 +15,16 @@ pub struct ErrorResponse {
     pub www_authenticate: Option<String>,
     /// Other headers of this response (`Location`, `Upgrade`...).
     pub headers: Vec<(&'static str, String)>,
-    /// A body of other members instead of `{"message": ...}` (Kong's `errors` tables, e.g.
-    /// the jwt plugin's `{"exp":"token expired"}`); `message` then only serves the logs.
-    pub fields: Option<Vec<(&'static str, &'static str)>>,
+    /// A body sent instead of `{"message": ...}` (request-termination's `body` and `echo`).
+    /// (Boxed: it keeps `ErrorResponse`, returned in every `Err`, small.)
+    pub custom_body: Option<Box<CustomBody>>,
+}
+
+/// An arbitrary response body and its `Content-Type` (none: no such header).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomBody {
+    pub bytes: Bytes,
+    pub content_type: Option<String>,
 }
 
 impl ErrorResponse {
@@ -27,7 +34,31 @@ impl ErrorResponse {
             message: message.into(),
             www_authenticate: None,
             headers: Vec::new(),
-            fields: None,
+            custom_body: None,
+        }
+    }
+
+    /// Any status with a `{"message": ...}` body (Kong's `kong.response.error`).
+    pub fn with_status(status: u16, message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(status, message)
+    }
+
+    /// 401 with the given `WWW-Authenticate` challenge (e.g. `hmac realm="x"`).
+    pub fn challenge(message: impl Into<Cow<'static, str>>, www_authenticate: String) -> Self {
+        Self {
+            www_authenticate: Some(www_authenticate),
+            ..Self::new(401, message)
+        }
+    }
+
+    /// `status` with `body` as it is (Kong's `kong.response.exit` with a string body).
+    pub fn raw(status: u16, body: Bytes, content_type: Option<String>) -> Self {
+        Self {
+            custom_body: Some(Box::new(CustomBody {
+                bytes: body,
+                content_type,
+            })),
+            ..Self::new(status, "")
         }
     }
 
@@ -45,9 +76,16 @@ impl ErrorResponse {
         summary: String,
         challenge: String,
     ) -> Self {
+        let object: serde_json::Map<String, serde_json::Value> = fields
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), serde_json::Value::from(*value)))
+            .collect();
         Self {
             www_authenticate: Some(challenge),
-            fields: Some(fields),
+            custom_body: Some(Box::new(CustomBody {
+                bytes: Bytes::from(format!("{}\n", serde_json::Value::Object(object))),
+                content_type: Some("application/json; charset=utf-8".to_owned()),
+            })),
             ..Self::new(401, summary)
         }
     }
@@ -183,14 +221,10 @@ impl ErrorResponse {
         }
     }
 
-    /// `{"message":"..."}`.
+    /// `{"message":"..."}`, or the custom body.
     pub fn body(&self) -> Bytes {
-        if let Some(fields) = &self.fields {
-            let object: serde_json::Map<String, serde_json::Value> = fields
-                .iter()
-                .map(|(name, value)| ((*name).to_owned(), serde_json::Value::from(*value)))
-                .collect();
-            return Bytes::from(format!("{}\n", serde_json::Value::Object(object)));
+        if let Some(custom) = &self.custom_body {
+            return custom.bytes.clone();
         }
         let body = serde_json::json!({ "message": self.message });
         Bytes::from(format!("{body}\n"))
@@ -198,8 +232,18 @@ impl ErrorResponse {
 
     fn header(&self, body_len: usize) -> pingora::Result<ResponseHeader> {
         let mut header = ResponseHeader::build(self.status, Some(4 + self.headers.len()))?;
-        header.insert_header("Content-Type", "application/json; charset=utf-8")?;
-        header.insert_header("Content-Length", body_len.to_string())?;
+        match self.custom_body.as_deref() {
+            None => header.insert_header("Content-Type", "application/json; charset=utf-8")?,
+            Some(CustomBody {
+                content_type: Some(content_type),
+                ..
+            }) => header.insert_header("Content-Type", content_type.as_str())?,
+            Some(_) => {}
+        }
+        // A 1xx, 204 or 304 has no body and no length (Kong's request-termination spec).
+        if !(self.status < 200 || self.status == 204 || self.status == 304) {
+            header.insert_header("Content-Length", body_len.to_string())?;
+        }
         if let Some(challenge) = &self.www_authenticate {
             header.insert_header("WWW-Authenticate", challenge.as_str())?;
         }
@@ -292,6 +336,23 @@ mod tests {
         assert_eq!(claims.body(), "{\"exp\":\"token expired\"}\n");
         let moved = ErrorResponse::redirect(301, "https://a.test/p".to_owned());
         assert_eq!(moved.message, "Moved Permanently");
+        let raw = ErrorResponse::raw(
+            418,
+            Bytes::from_static(b"<p>tea</p>"),
+            Some("text/html".into()),
+        );
+        assert_eq!(raw.body(), "<p>tea</p>");
+        let header = raw.header(10).unwrap();
+        assert_eq!(header.headers["content-type"], "text/html");
+        let bare = ErrorResponse::raw(204, Bytes::new(), None);
+        let bare = bare.header(0).unwrap();
+        assert!(bare.headers.get("content-type").is_none());
+        assert!(bare.headers.get("content-length").is_none());
+        let hmac = ErrorResponse::challenge("Unauthorized", "hmac".into());
+        assert_eq!(
+            (hmac.status, hmac.www_authenticate.as_deref()),
+            (401, Some("hmac"))
+        );
         assert_eq!(
             moved.headers,
             vec![("Location", "https://a.test/p".to_owned())]

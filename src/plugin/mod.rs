@@ -2,6 +2,7 @@
 //! (`table`), Kong's precedence (`chain`), one folder or file per plugin, and the registry
 //! that keeps plugin state across reloads.
 
+pub mod acl;
 pub mod api;
 pub mod basic_auth;
 pub mod bearer_source;
@@ -12,11 +13,13 @@ pub mod consumer_match;
 pub mod credential_source;
 pub mod jwt;
 pub mod key_auth;
+pub mod hmac_auth;
 pub mod known_plugins;
 pub mod openid_connect;
 pub mod openid_connect_plugin;
 pub mod plugin_config;
 pub mod registry;
+pub mod request_termination;
 pub mod settings;
 pub mod table;
 pub mod token_methods;

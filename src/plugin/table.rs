@@ -37,6 +37,9 @@ pub static PLUGINS: &[&PluginSpec] = &[
     &super::key_auth::SPEC,
     &super::basic_auth::SPEC,
     &super::jwt::SPEC,
+    &super::hmac_auth::SPEC,
+    &super::acl::SPEC,
+    &super::request_termination::SPEC,
 ];
 
 /// The implemented plugin called `name`.

@@ -6,6 +6,7 @@
 
 pub mod echo_process;
 pub mod gateway;
+pub mod hmac;
 pub mod http;
 pub mod httpbin;
 pub mod idp;
@@ -15,6 +16,7 @@ pub mod logscan;
 pub mod pki;
 pub mod ports;
 pub mod process;
+pub mod sink;
 pub mod stack;
 pub mod wrk;
 
