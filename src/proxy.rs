@@ -23,7 +23,10 @@ use crate::server_config::LogFormat;
 use crate::snapshot::{Snapshot, SnapshotStore};
 use crate::tls::Downstream;
 use crate::upstream_request::{forwarded_for, upstream_path};
-use crate::upstream_target::{choose, passive_outcome, tls_server_name, NO_HEALTHY_TARGET};
+use crate::upstream_target::{
+    choose, passive_outcome, tls_server_name, FIRST_ANSWER_WAIT, NAME_RESOLUTION_FAILED,
+    NO_HEALTHY_TARGET,
+};
 
 /// Per-request state: the pinned snapshot and what the phases learned.
 pub struct RequestContext {
@@ -79,7 +82,7 @@ impl RequestContext {
     fn balancer(&self) -> Option<&Arc<Balancer>> {
         match self.matched()?.1.target {
             ServiceTarget::Upstream(index) => self.snapshot.config.upstreams.get(index),
-            ServiceTarget::Address(_) => None,
+            ServiceTarget::Address(_) | ServiceTarget::Name(_) => None,
         }
     }
 
@@ -170,6 +173,12 @@ impl ProxyHttp for Gateway {
         let (route, service) = ctx
             .matched()
             .ok_or_else(|| Error::new(ErrorType::InternalError))?;
+        if let ServiceTarget::Name(name) = &service.target {
+            // Only right after start or a reload: the refresher's first answer (async).
+            if name.is_pending() {
+                name.wait_first_answer(FIRST_ANSWER_WAIT).await;
+            }
+        }
         let request = session.req_header();
         let input = HashInput {
             consumer_id: ctx
@@ -386,6 +395,7 @@ impl ProxyHttp for Gateway {
             }
             ErrorType::HTTPStatus(code) => ErrorResponse::for_status(*code),
             ErrorType::Custom(NO_HEALTHY_TARGET) => ErrorResponse::no_healthy_target(),
+            ErrorType::Custom(NAME_RESOLUTION_FAILED) => ErrorResponse::name_resolution_failed(),
             ErrorType::InternalError => ErrorResponse::internal(),
             _ => ErrorResponse::upstream_invalid(),
         };

@@ -11,6 +11,7 @@ use pingora::server::configuration::ServerConf;
 use serde::Deserialize;
 
 use crate::cli::Cli;
+use crate::dns::settings::{parse_order, parse_resolver, DnsSettings};
 use crate::listen::ListenSpec;
 use crate::plugin::settings::PluginSettings;
 use crate::server_env;
@@ -54,6 +55,58 @@ pub struct GatewaySection {
     /// Connect timeout to the IdP in milliseconds.
     #[serde(default)]
     pub idp_connect_timeout_ms: Option<u64>,
+    /// Kong's `dns_resolver`: name servers, `ip[:port]`; the system's resolv.conf when unset.
+    #[serde(default)]
+    pub dns_resolver: Option<StringList>,
+    /// Kong's `dns_hostsfile` (default /etc/hosts), read once at start.
+    #[serde(default)]
+    pub dns_hostsfile: Option<PathBuf>,
+    /// Kong's `dns_order` (default `LAST,SRV,A,CNAME`).
+    #[serde(default)]
+    pub dns_order: Option<StringList>,
+    /// Kong's `dns_valid_ttl`, seconds: replaces every record's TTL when set.
+    #[serde(default)]
+    pub dns_valid_ttl: Option<u64>,
+    /// Kong's `dns_stale_ttl`, seconds (default 3600).
+    #[serde(default)]
+    pub dns_stale_ttl: Option<u64>,
+    /// Kong's `dns_not_found_ttl`, seconds (default 30).
+    #[serde(default)]
+    pub dns_not_found_ttl: Option<u64>,
+    /// Kong's `dns_error_ttl`, seconds (default 1).
+    #[serde(default)]
+    pub dns_error_ttl: Option<u64>,
+    /// Kong's `dns_no_sync` (default off): accepted, no effect (queries are always one per
+    /// name, in the background).
+    #[serde(default)]
+    pub dns_no_sync: Option<bool>,
+    /// Kong's `dns_cache_size` (default 10000): most names cached.
+    #[serde(default)]
+    pub dns_cache_size: Option<usize>,
+}
+
+/// A list written as a YAML sequence or as Kong's comma-separated string.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum StringList {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl StringList {
+    /// The items, split at commas, trimmed, empty ones dropped.
+    pub fn items(&self) -> Vec<String> {
+        let all: Vec<&str> = match self {
+            StringList::One(one) => vec![one.as_str()],
+            StringList::Many(many) => many.iter().map(String::as_str).collect(),
+        };
+        all.iter()
+            .flat_map(|item| item.split(','))
+            .map(str::trim)
+            .filter(|item| !item.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
 }
 
 /// Where the access log is written.
@@ -95,6 +148,7 @@ pub struct StartupConfig {
     pub log_level: log::LevelFilter,
     pub log_format: LogFormat,
     pub access_log: AccessLog,
+    pub dns: DnsSettings,
 }
 
 /// Longest background refresh interval accepted (a day).
@@ -170,7 +224,46 @@ pub fn load(cli: &Cli) -> Result<StartupConfig, String> {
         log_level,
         log_format: section.log_format.unwrap_or_default(),
         access_log: section.access_log.unwrap_or_default(),
+        dns: dns_settings(&section, folder)?,
     })
+}
+
+/// Kong's `dns_*` keys over Kong's defaults.
+fn dns_settings(section: &GatewaySection, folder: &Path) -> Result<DnsSettings, String> {
+    let mut dns = DnsSettings::default();
+    if let Some(resolvers) = &section.dns_resolver {
+        dns.resolvers = resolvers
+            .items()
+            .iter()
+            .map(|entry| parse_resolver(entry))
+            .collect::<Result<_, _>>()
+            .map_err(|e| format!("gateway.dns_resolver: {e}"))?;
+    }
+    if let Some(path) = &section.dns_hostsfile {
+        dns.hostsfile = folder.join(path);
+    }
+    if let Some(order) = &section.dns_order {
+        dns.order = parse_order(&order.items()).map_err(|e| format!("gateway.dns_order: {e}"))?;
+    }
+    let seconds = Duration::from_secs;
+    dns.valid_ttl = section.dns_valid_ttl.map(seconds);
+    if let Some(ttl) = section.dns_stale_ttl {
+        dns.stale_ttl = seconds(ttl);
+    }
+    if let Some(ttl) = section.dns_not_found_ttl {
+        dns.not_found_ttl = seconds(ttl);
+    }
+    if let Some(ttl) = section.dns_error_ttl {
+        dns.error_ttl = seconds(ttl);
+    }
+    dns.no_sync = section.dns_no_sync.unwrap_or(false);
+    if let Some(size) = section.dns_cache_size {
+        if size == 0 {
+            return Err("gateway.dns_cache_size: must be at least 1".to_owned());
+        }
+        dns.cache_size = size;
+    }
+    Ok(dns)
 }
 
 /// Kong's `log_level` names mapped onto the levels this process logs at.

@@ -1,7 +1,8 @@
 //! Compiles a parsed document into a [`CompiledConfig`]: drafts every entity, resolves
 //! route-to-service references, rejects duplicates, takes the plugins attached by
-//! `attach.rs` with Kong's precedence (route, then service, then global), resolves
-//! service addresses (or the upstream a service's host names) and builds the router.
+//! `attach.rs` with Kong's precedence (route, then service, then global), registers service
+//! host names with the run-time resolver (or finds the upstream a host names; no lookup
+//! here) and builds the router.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
@@ -79,30 +80,24 @@ pub fn compile_document(root: Value) -> Result<CompiledConfig, ConfigErrors> {
     let plugins = attach_plugins(&doc, &services, &routes, &mut errors);
     let (upstreams, upstream_by_name) = compile_upstreams(&doc, &mut errors);
 
-    // Enabled services in document order, with their resolved addresses (or upstream).
+    // Enabled services in document order, with their address, name or upstream.
     let mut service_index = HashMap::new();
     let mut compiled_services = Vec::new();
     for (i, draft) in services.iter().enumerate() {
         let Some(draft) = draft.as_ref().filter(|d| d.enabled) else {
             continue;
         };
-        let path = join(&doc.services[i].path, "host");
         let ca =
             ca_certificates.trust_store(&draft.ca_certificates, &doc.services[i].path, &mut errors);
         let host = draft.host.to_ascii_lowercase();
         let target = match upstream_by_name.get(&host) {
-            Some(&upstream) => Ok(ServiceTarget::Upstream(upstream)),
-            // It names an upstream whose errors are already reported: no lookup.
+            Some(&upstream) => ServiceTarget::Upstream(upstream),
+            // It names an upstream whose errors are already reported.
             None if named_upstream(&doc, &host) => continue,
-            None => resolve(&draft.host, draft.port).map(ServiceTarget::Address),
+            None => service_target(&draft.host, draft.port),
         };
-        match target {
-            Ok(target) => {
-                service_index.insert(i, compiled_services.len());
-                compiled_services.push(compiled_service(draft, target, ca));
-            }
-            Err(message) => errors.push(path, message),
-        }
+        service_index.insert(i, compiled_services.len());
+        compiled_services.push(compiled_service(draft, target, ca));
     }
     if !errors.is_empty() {
         return Err(errors);
@@ -355,7 +350,17 @@ fn compile_consumers(doc: &Document, errors: &mut ConfigErrors) -> Consumers {
     consumers
 }
 
-/// Resolves a service host once, at compile time. IP literals never do a lookup; names
+/// A service host: an IP literal as is, a name registered with the run-time resolver (a
+/// name that does not resolve is not a config error: requests to it get a 503).
+fn service_target(host: &str, port: u16) -> ServiceTarget {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    match bare.parse::<IpAddr>() {
+        Ok(ip) => ServiceTarget::Address(SocketAddr::new(ip, port)),
+        Err(_) => ServiceTarget::Name(crate::dns::registry().register(bare)),
+    }
+}
+
+/// Resolves an upstream target's host once, at compile time. IP literals never do a lookup; names
 /// prefer an IPv4 address (so `localhost` is 127.0.0.1).
 fn resolve(host: &str, port: u16) -> Result<SocketAddr, String> {
     let bare = host.trim_start_matches('[').trim_end_matches(']');
