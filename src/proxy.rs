@@ -74,7 +74,7 @@ impl RequestContext {
     /// Passive health checks: a failed attempt counts against the target it went to.
     fn report_failure(&self, error: &Error) {
         if let (Some(pick), Some(balancer)) = (&self.pick, self.balancer()) {
-            balancer.report(pick.target, passive_outcome(error));
+            balancer.report_pick(pick, passive_outcome(error));
         }
     }
 
@@ -173,11 +173,17 @@ impl ProxyHttp for Gateway {
         let (route, service) = ctx
             .matched()
             .ok_or_else(|| Error::new(ErrorType::InternalError))?;
-        if let ServiceTarget::Name(name) = &service.target {
-            // Only right after start or a reload: the refresher's first answer (async).
-            if name.is_pending() {
+        // Only right after start or a reload: the refresher's first answer (async).
+        match &service.target {
+            ServiceTarget::Name(name) if name.is_pending() => {
                 name.wait_first_answer(FIRST_ANSWER_WAIT).await;
             }
+            ServiceTarget::Upstream(index) => {
+                if let Some(balancer) = ctx.snapshot.config.upstreams.get(*index) {
+                    balancer.wait_first_answers(FIRST_ANSWER_WAIT).await;
+                }
+            }
+            _ => {}
         }
         let request = session.req_header();
         let input = HashInput {
@@ -302,10 +308,7 @@ impl ProxyHttp for Gateway {
     ) -> Result<()> {
         ctx.upstream_answered = Some((Instant::now(), response.status.as_u16()));
         if let (Some(pick), Some(balancer)) = (&ctx.pick, ctx.balancer()) {
-            balancer.report(
-                pick.target,
-                PassiveOutcome::Status(response.status.as_u16()),
-            );
+            balancer.report_pick(pick, PassiveOutcome::Status(response.status.as_u16()));
             if let Some(cookie) = &pick.set_cookie {
                 response.append_header(http::header::SET_COOKIE, cookie.as_str())?;
             }

@@ -120,17 +120,22 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
     server.run_forever()
 }
 
-/// `-t`: a service host that does not resolve is not an error (requests to it get a 503
+/// `-t`: a service or target host that does not resolve is not an error (requests to it get a 503
 /// until it does, as in Kong), but it is worth a warning.
 fn warn_unresolved(compiled: &CompiledConfig, dns: &DnsSettings) {
-    let mut names: Vec<String> = compiled
+    let services = compiled
         .services
         .iter()
         .filter_map(|service| match &service.target {
             ServiceTarget::Name(name) => Some(name.name().to_owned()),
             _ => None,
-        })
-        .collect();
+        });
+    let targets = compiled
+        .upstreams
+        .iter()
+        .flat_map(|upstream| upstream.settings().targets.iter())
+        .filter_map(|target| target.dns.as_ref().map(|name| name.name().to_owned()));
+    let mut names: Vec<String> = services.chain(targets).collect();
     names.sort();
     names.dedup();
     for (name, why) in check_names(dns, &names, DNS_CHECK_LIMIT) {

@@ -186,3 +186,46 @@ fn check_mode_warns_about_a_name_that_does_not_resolve() {
     );
     support::remove_temp_dir(&dir);
 }
+
+#[test]
+fn upstream_targets_by_name_follow_dns_and_health_follows_each_address() {
+    let port = support::ports::free_port();
+    let a = EchoProcess::start_at("a", "127.0.0.2", port);
+    let mut b = EchoProcess::start_at("b", "127.0.0.3", port);
+    let c = EchoProcess::start_at("c", "127.0.0.4", port);
+    let mut dns = Dnsmasq::start("127.0.0.2 pool.test\n127.0.0.3 pool.test\n", 1, &[]);
+    let yaml = format!(
+        "_format_version: \"3.0\"\nupstreams:\n- name: pool\n  healthchecks:\n    passive:\n      unhealthy:\n        tcp_failures: 1\n  targets:\n  - target: pool.test:{port}\n{}",
+        config("pool", 80).trim_start_matches("_format_version: \"3.0\"\n")
+    );
+    let gateway = gateway(&yaml, &dns, &[]);
+    let seen = counts(&gateway, 20);
+    assert_eq!(
+        (seen.get("a"), seen.get("b")),
+        (Some(&10), Some(&10)),
+        "{seen:?}"
+    );
+
+    // b goes away: its address turns unhealthy, retries keep every request answered.
+    b.kill();
+    let seen = counts(&gateway, 20);
+    assert_eq!(seen.get("a"), Some(&20), "{seen:?}");
+
+    // A third address appears: it gets traffic, b's address stays unhealthy.
+    dns.set_hosts("127.0.0.2 pool.test\n127.0.0.3 pool.test\n127.0.0.4 pool.test\n");
+    let added = within(Duration::from_secs(5), || {
+        counts(&gateway, 4).contains_key("c")
+    });
+    assert!(added.is_some(), "the new address never got traffic");
+    let seen = counts(&gateway, 20);
+    assert_eq!(
+        (seen.get("a"), seen.get("c")),
+        (Some(&10), Some(&10)),
+        "{seen:?}"
+    );
+    let metrics = http::get(&gateway.status_url("/metrics"), &[]).text();
+    let unhealthy =
+        format!("address=\"127.0.0.3:{port}\",state=\"unhealthy\",subsystem=\"http\"}} 1");
+    assert!(metrics.contains(&unhealthy), "{metrics}");
+    drop((a, c));
+}

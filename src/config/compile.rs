@@ -5,7 +5,7 @@
 //! here) and builds the router.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use pingora::protocols::tls::CaType;
@@ -154,8 +154,8 @@ pub fn compile_document(root: Value) -> Result<CompiledConfig, ConfigErrors> {
     })
 }
 
-/// Checks upstreams and their targets, resolves target hosts and builds one balancer per
-/// upstream. Returns the balancers and, by lowercase name, their indexes.
+/// Checks upstreams and their targets, registers target host names with the run-time
+/// resolver and builds one balancer per upstream. Returns the balancers and, by lowercase name, their indexes.
 fn compile_upstreams(
     doc: &Document,
     errors: &mut ConfigErrors,
@@ -213,18 +213,23 @@ fn compile_upstreams(
             continue;
         }
         seen.insert((upstream, identity), target_at.clone());
-        match resolve(&draft.host, draft.port) {
-            Ok(address) => {
-                if let Some(Some(up)) = drafts.get_mut(upstream) {
-                    up.settings.targets.push(TargetInfo {
-                        address,
-                        host: draft.host,
-                        port: draft.port,
-                        weight: draft.weight,
-                    });
-                }
-            }
-            Err(message) => errors.push(target_at, message),
+        // An IP literal as is; a name resolves at run time (no lookup here).
+        let bare = draft.host.trim_start_matches('[').trim_end_matches(']');
+        let (address, dns) = match bare.parse::<IpAddr>() {
+            Ok(ip) => (SocketAddr::new(ip, draft.port), None),
+            Err(_) => (
+                SocketAddr::from(([0, 0, 0, 0], draft.port)),
+                Some(crate::dns::registry().register(bare)),
+            ),
+        };
+        if let Some(Some(up)) = drafts.get_mut(upstream) {
+            up.settings.targets.push(TargetInfo {
+                address,
+                host: draft.host,
+                port: draft.port,
+                weight: draft.weight,
+                dns,
+            });
         }
     }
 
@@ -358,24 +363,4 @@ fn service_target(host: &str, port: u16) -> ServiceTarget {
         Ok(ip) => ServiceTarget::Address(SocketAddr::new(ip, port)),
         Err(_) => ServiceTarget::Name(crate::dns::registry().register(bare)),
     }
-}
-
-/// Resolves an upstream target's host once, at compile time. IP literals never do a lookup; names
-/// prefer an IPv4 address (so `localhost` is 127.0.0.1).
-fn resolve(host: &str, port: u16) -> Result<SocketAddr, String> {
-    let bare = host.trim_start_matches('[').trim_end_matches(']');
-    if let Ok(ip) = bare.parse::<IpAddr>() {
-        return Ok(SocketAddr::new(ip, port));
-    }
-    let fail = || format!("cannot resolve '{host}'");
-    let addresses: Vec<SocketAddr> = (bare, port)
-        .to_socket_addrs()
-        .map_err(|_| fail())?
-        .collect();
-    addresses
-        .iter()
-        .find(|a| a.is_ipv4())
-        .or_else(|| addresses.first())
-        .copied()
-        .ok_or_else(fail)
 }

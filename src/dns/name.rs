@@ -126,6 +126,15 @@ impl DnsName {
     }
 }
 
+/// One entry per name: names compare by name.
+impl PartialEq for DnsName {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for DnsName {}
+
 #[cfg(test)]
 mod tests {
     use super::super::answer::Address;
