@@ -1,8 +1,11 @@
 //! Run-time DNS against a real DNS server on loopback (dnsmasq) that the tests change while
 //! the gateway runs: addresses added and removed under load, a TTL that expires, the server
 //! down (stale answers, then 503), a name that appears later, SRV with weighted targets, and
-//! `-t` on a name that does not resolve. Echo servers listen on 127.0.0.x addresses.
+//! `-t` on a name that does not resolve, IdP URLs by name. Echo servers listen on 127.0.0.x
+//! addresses.
 
+mod mint;
+mod stub_idp;
 mod support;
 
 use std::collections::HashMap;
@@ -228,4 +231,51 @@ fn upstream_targets_by_name_follow_dns_and_health_follows_each_address() {
         format!("address=\"127.0.0.3:{port}\",state=\"unhealthy\",subsystem=\"http\"}} 1");
     assert!(metrics.contains(&unhealthy), "{metrics}");
     drop((a, c));
+}
+
+#[test]
+fn idp_urls_resolve_through_the_gateway_dns() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let stub = rt.block_on(stub_idp::StubIdp::start());
+    let upstream = rt.block_on(stub_idp::upstream::EchoUpstream::start());
+    // Only this DNS server knows `idp.test`: the token and JWKS URLs must go through it.
+    let dns = Dnsmasq::start("127.0.0.1 idp.test\n", 30, &[]);
+    let issuer = stub.issuer();
+    let by_name = format!("http://idp.test:{}{}", stub.port(), stub_idp::REALM);
+    let yaml = format!(
+        r#"_format_version: "3.0"
+services:
+- name: echo
+  host: 127.0.0.1
+  port: {}
+  routes:
+  - name: oidc
+    paths: [/oidc]
+    plugins:
+    - name: openid-connect
+      config:
+        auth_methods: ["client_credentials"]
+        issuer: {issuer}
+        token_endpoint: {by_name}/protocol/openid-connect/token
+        extra_jwks_uris: ["{by_name}/protocol/openid-connect/certs"]
+        consumer_optional: true
+"#,
+        upstream.port()
+    );
+    let gateway = gateway(&yaml, &dns, &[]);
+    let authorization = http::basic(stub_idp::CLIENT_ID, stub_idp::CLIENT_SECRET);
+    let ok = within(Duration::from_secs(8), || {
+        http::get(
+            &gateway.url("/oidc/get"),
+            &[("Authorization", &authorization)],
+        )
+        .status
+            == 200
+    });
+    assert!(ok.is_some(), "no token through idp.test");
+    assert!(stub.count(stub_idp::Endpoint::Token) >= 1);
 }
