@@ -76,13 +76,34 @@ pub struct GatewaySection {
     /// Kong's `dns_error_ttl`, seconds (default 1).
     #[serde(default)]
     pub dns_error_ttl: Option<u64>,
-    /// Kong's `dns_no_sync` (default off): accepted, no effect (queries are always one per
-    /// name, in the background).
+    /// Kong's `dns_no_sync` (default off; `on`/`off` or a boolean): accepted, no effect
+    /// (queries are always one per name, in the background).
     #[serde(default)]
-    pub dns_no_sync: Option<bool>,
+    pub dns_no_sync: Option<OnOff>,
     /// Kong's `dns_cache_size` (default 10000): most names cached.
     #[serde(default)]
     pub dns_cache_size: Option<usize>,
+}
+
+/// A kong.conf boolean: `on`/`off` (as Kong writes them) or a YAML boolean.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum OnOff {
+    Bool(bool),
+    Word(OnOffWord),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnOffWord {
+    On,
+    Off,
+}
+
+impl OnOff {
+    pub fn enabled(self) -> bool {
+        matches!(self, OnOff::Bool(true) | OnOff::Word(OnOffWord::On))
+    }
 }
 
 /// A list written as a YAML sequence or as Kong's comma-separated string.
@@ -256,7 +277,7 @@ fn dns_settings(section: &GatewaySection, folder: &Path) -> Result<DnsSettings, 
     if let Some(ttl) = section.dns_error_ttl {
         dns.error_ttl = seconds(ttl);
     }
-    dns.no_sync = section.dns_no_sync.unwrap_or(false);
+    dns.no_sync = section.dns_no_sync.is_some_and(OnOff::enabled);
     if let Some(size) = section.dns_cache_size {
         if size == 0 {
             return Err("gateway.dns_cache_size: must be at least 1".to_owned());
@@ -362,4 +383,42 @@ fn plugin_settings(section: &GatewaySection) -> PluginSettings {
         settings.idp_connect_timeout = Duration::from_millis(ms.max(1));
     }
     settings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn section(yaml: &str) -> GatewaySection {
+        serde_yaml::from_str(yaml).expect("gateway section")
+    }
+
+    #[test]
+    fn dns_keys_take_kong_forms_and_defaults() {
+        let defaults = dns_settings(&GatewaySection::default(), Path::new("")).unwrap();
+        assert_eq!(defaults, DnsSettings::default());
+        let dns = dns_settings(
+            &section(
+                "dns_resolver: 127.0.0.1:5353, 10.0.0.1\ndns_order: [A, AAAA]\ndns_valid_ttl: 5\n\
+                 dns_stale_ttl: 60\ndns_not_found_ttl: 2\ndns_error_ttl: 3\ndns_no_sync: on\n\
+                 dns_cache_size: 50\ndns_hostsfile: hosts\n",
+            ),
+            Path::new("/etc/gw"),
+        )
+        .unwrap();
+        assert_eq!(dns.resolvers.len(), 2);
+        assert_eq!(dns.resolvers[1], "10.0.0.1:53".parse().unwrap());
+        assert_eq!(dns.order.len(), 2);
+        assert_eq!(dns.valid_ttl, Some(Duration::from_secs(5)));
+        assert_eq!(dns.stale_ttl, Duration::from_secs(60));
+        assert_eq!(dns.not_found_ttl, Duration::from_secs(2));
+        assert_eq!(dns.error_ttl, Duration::from_secs(3));
+        assert!(dns.no_sync);
+        assert_eq!(dns.cache_size, 50);
+        assert_eq!(dns.hostsfile, Path::new("/etc/gw/hosts"));
+        let bad = dns_settings(&section("dns_resolver: [dns.example]\n"), Path::new(""));
+        assert!(bad.unwrap_err().starts_with("gateway.dns_resolver"));
+        let bad = dns_settings(&section("dns_order: [MX]\n"), Path::new(""));
+        assert!(bad.unwrap_err().starts_with("gateway.dns_order"));
+    }
 }
