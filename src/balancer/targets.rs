@@ -108,3 +108,70 @@ impl Targets {
 pub fn same_target(a: &TargetInfo, b: &TargetInfo) -> bool {
     a.host == b.host && a.port == b.port && a.address == b.address
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dns::{Address, Answer, AnswerState, DnsName};
+
+    fn answer(lasts: &[u8]) -> Answer {
+        let addresses = lasts
+            .iter()
+            .map(|last| Address {
+                ip: [127, 0, 0, *last].into(),
+                port: None,
+                weight: 1,
+            })
+            .collect();
+        Answer::new(AnswerState::Fresh, addresses)
+    }
+
+    #[test]
+    fn a_name_expands_per_address_and_health_follows_the_address() {
+        let name = Arc::new(DnsName::new("pool.test".to_owned()));
+        let named = TargetInfo {
+            address: "0.0.0.0:8000".parse().unwrap(),
+            host: "pool.test".to_owned(),
+            port: 8000,
+            weight: 50,
+            dns: Some(Arc::clone(&name)),
+        };
+        let literal = TargetInfo {
+            address: "127.0.0.9:9000".parse().unwrap(),
+            host: "127.0.0.9".to_owned(),
+            port: 9000,
+            weight: 100,
+            dns: None,
+        };
+        let settings = BalancerSettings::new("pool", vec![literal, named]);
+        // Not resolved yet: only the literal target.
+        let first = Targets::build(&settings, None);
+        assert_eq!(first.list.len(), 1);
+
+        name.publish(answer(&[2, 3]));
+        assert!(first.outdated(&settings));
+        let second = Targets::build(&settings, Some(&first));
+        assert_eq!(second.weights, vec![100, 50, 50]);
+        assert_eq!(second.list[2].address, "127.0.0.3:8000".parse().unwrap());
+        second.health[2].set_healthy(false);
+
+        name.publish(answer(&[3, 4]));
+        let third = Targets::build(&settings, Some(&second));
+        let at = |last: u8| {
+            third
+                .list
+                .iter()
+                .position(|t| t.address.ip() == std::net::IpAddr::from([127, 0, 0, last]))
+        };
+        assert_eq!(at(2), None);
+        assert!(
+            !third.health[at(3).unwrap()].is_healthy(),
+            "kept its health"
+        );
+        assert!(
+            third.health[at(4).unwrap()].is_healthy(),
+            "a new address starts healthy"
+        );
+        assert!(!third.outdated(&settings));
+    }
+}
