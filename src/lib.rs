@@ -6,6 +6,7 @@ pub mod background;
 pub mod balancer;
 pub mod cli;
 pub mod config;
+pub mod dns;
 pub mod drain;
 pub mod finished_request;
 pub mod health_checks;

@@ -23,7 +23,10 @@ use crate::server_config::LogFormat;
 use crate::snapshot::{Snapshot, SnapshotStore};
 use crate::tls::Downstream;
 use crate::upstream_request::{forwarded_for, upstream_path};
-use crate::upstream_target::{choose, passive_outcome, tls_server_name, NO_HEALTHY_TARGET};
+use crate::upstream_target::{
+    choose, passive_outcome, tls_server_name, FIRST_ANSWER_WAIT, NAME_RESOLUTION_FAILED,
+    NO_HEALTHY_TARGET,
+};
 
 /// Per-request state: the pinned snapshot and what the phases learned.
 pub struct RequestContext {
@@ -71,7 +74,7 @@ impl RequestContext {
     /// Passive health checks: a failed attempt counts against the target it went to.
     fn report_failure(&self, error: &Error) {
         if let (Some(pick), Some(balancer)) = (&self.pick, self.balancer()) {
-            balancer.report(pick.target, passive_outcome(error));
+            balancer.report_pick(pick, passive_outcome(error));
         }
     }
 
@@ -79,7 +82,7 @@ impl RequestContext {
     fn balancer(&self) -> Option<&Arc<Balancer>> {
         match self.matched()?.1.target {
             ServiceTarget::Upstream(index) => self.snapshot.config.upstreams.get(index),
-            ServiceTarget::Address(_) => None,
+            ServiceTarget::Address(_) | ServiceTarget::Name(_) => None,
         }
     }
 
@@ -187,6 +190,18 @@ impl ProxyHttp for Gateway {
         let (route, service) = ctx
             .matched()
             .ok_or_else(|| Error::new(ErrorType::InternalError))?;
+        // Only right after start or a reload: the refresher's first answer (async).
+        match &service.target {
+            ServiceTarget::Name(name) if name.is_pending() => {
+                name.wait_first_answer(FIRST_ANSWER_WAIT).await;
+            }
+            ServiceTarget::Upstream(index) => {
+                if let Some(balancer) = ctx.snapshot.config.upstreams.get(*index) {
+                    balancer.wait_first_answers(FIRST_ANSWER_WAIT).await;
+                }
+            }
+            _ => {}
+        }
         let request = session.req_header();
         let input = HashInput {
             consumer_id: ctx.plugins.state.consumer.as_ref().map(|c| c.id.as_str()),
@@ -304,10 +319,7 @@ impl ProxyHttp for Gateway {
     ) -> Result<()> {
         ctx.upstream_answered = Some((Instant::now(), response.status.as_u16()));
         if let (Some(pick), Some(balancer)) = (&ctx.pick, ctx.balancer()) {
-            balancer.report(
-                pick.target,
-                PassiveOutcome::Status(response.status.as_u16()),
-            );
+            balancer.report_pick(pick, PassiveOutcome::Status(response.status.as_u16()));
             if let Some(cookie) = &pick.set_cookie {
                 response.append_header(http::header::SET_COOKIE, cookie.as_str())?;
             }
@@ -398,6 +410,7 @@ impl ProxyHttp for Gateway {
             }
             ErrorType::HTTPStatus(code) => ErrorResponse::for_status(*code),
             ErrorType::Custom(NO_HEALTHY_TARGET) => ErrorResponse::no_healthy_target(),
+            ErrorType::Custom(NAME_RESOLUTION_FAILED) => ErrorResponse::name_resolution_failed(),
             ErrorType::InternalError => ErrorResponse::internal(),
             _ => ErrorResponse::upstream_invalid(),
         };

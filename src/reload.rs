@@ -33,7 +33,7 @@ impl Reloader {
         }
     }
 
-    /// One reload, off the async threads (compiling may resolve upstream host names).
+    /// One reload, off the async threads (reading and compiling the file is blocking work).
     pub async fn reload_now(&self) {
         let _one_at_a_time = self.running.lock().await;
         log::info!("SIGHUP received, reloading {}", self.path.display());

@@ -259,6 +259,11 @@ impl ErrorResponse {
         Self::new(503, "failure to get a peer from the ring-balancer")
     }
 
+    /// 503 when the service's host name does not resolve (Kong's text).
+    pub fn name_resolution_failed() -> Self {
+        Self::new(503, "name resolution failed")
+    }
+
     /// Writes the whole response to the client, with Kong's `X-Kong-Request-Id` and
     /// `X-Kong-Response-Latency` (milliseconds the gateway took to answer by itself).
     pub async fn send(
@@ -334,6 +339,10 @@ mod tests {
             "Bearer".into(),
         );
         assert_eq!(claims.body(), "{\"exp\":\"token expired\"}\n");
+        assert_eq!(
+            ErrorResponse::name_resolution_failed().body(),
+            "{\"message\":\"name resolution failed\"}\n"
+        );
         let moved = ErrorResponse::redirect(301, "https://a.test/p".to_owned());
         assert_eq!(moved.message, "Moved Permanently");
         let raw = ErrorResponse::raw(

@@ -12,7 +12,8 @@ use pingora::services::listening::Service;
 
 use crate::background::Refresher;
 use crate::cli::Cli;
-use crate::config::load_declarative_file;
+use crate::config::{load_declarative_file, CompiledConfig, ServiceTarget};
+use crate::dns::{check_names, DnsRefresher, DnsSettings};
 use crate::health_checks::HealthChecks;
 use crate::listen::ListenSpec;
 use crate::metrics::status_app::StatusApp;
@@ -58,6 +59,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
     };
     let default_certificate = load_default_certificate(&startup.default_certificates)?;
     if cli.test {
+        warn_unresolved(&compiled, &startup.dns);
         println!("ok");
         return Ok(ExitCode::SUCCESS);
     }
@@ -102,6 +104,10 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
     ));
     server.add_service(background_service("upstream health checks", health_checks));
     server.add_service(background_service(
+        "dns",
+        DnsRefresher::new(startup.dns.clone()),
+    ));
+    server.add_service(background_service(
         "signals",
         SignalService::new(hangups, server.watch_execution_phase(), reloader),
     ));
@@ -113,6 +119,35 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
     log::info!("oidc-gateway listening on {}", addresses.join(", "));
     server.run_forever()
 }
+
+/// `-t`: a service or target host that does not resolve is not an error (requests to it get a 503
+/// until it does, as in Kong), but it is worth a warning.
+fn warn_unresolved(compiled: &CompiledConfig, dns: &DnsSettings) {
+    let services = compiled
+        .services
+        .iter()
+        .filter_map(|service| match &service.target {
+            ServiceTarget::Name(name) => Some(name.name().to_owned()),
+            _ => None,
+        });
+    let targets = compiled
+        .upstreams
+        .iter()
+        .flat_map(|upstream| upstream.settings().targets.iter())
+        .filter_map(|target| target.dns.as_ref().map(|name| name.name().to_owned()));
+    let mut names: Vec<String> = services.chain(targets).collect();
+    names.sort();
+    names.dedup();
+    for (name, why) in check_names(dns, &names, DNS_CHECK_LIMIT) {
+        eprintln!(
+            "warning: host '{name}' does not resolve ({why}): requests to it get 503 \
+             \"name resolution failed\" until it does"
+        );
+    }
+}
+
+/// Longest `-t` waits for one name.
+const DNS_CHECK_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The status listener (`/status`, `/status/ready`, `/metrics`): plain HTTP, one thread.
 fn status_service(

@@ -11,6 +11,7 @@ use pingora::server::configuration::ServerConf;
 use serde::Deserialize;
 
 use crate::cli::Cli;
+use crate::dns::settings::{parse_order, parse_resolver, DnsSettings};
 use crate::listen::ListenSpec;
 use crate::plugin::settings::PluginSettings;
 use crate::server_env;
@@ -54,6 +55,79 @@ pub struct GatewaySection {
     /// Connect timeout to the IdP in milliseconds.
     #[serde(default)]
     pub idp_connect_timeout_ms: Option<u64>,
+    /// Kong's `dns_resolver`: name servers, `ip[:port]`; the system's resolv.conf when unset.
+    #[serde(default)]
+    pub dns_resolver: Option<StringList>,
+    /// Kong's `dns_hostsfile` (default /etc/hosts), read once at start.
+    #[serde(default)]
+    pub dns_hostsfile: Option<PathBuf>,
+    /// Kong's `dns_order` (default `LAST,SRV,A,CNAME`).
+    #[serde(default)]
+    pub dns_order: Option<StringList>,
+    /// Kong's `dns_valid_ttl`, seconds: replaces every record's TTL when set.
+    #[serde(default)]
+    pub dns_valid_ttl: Option<u64>,
+    /// Kong's `dns_stale_ttl`, seconds (default 3600).
+    #[serde(default)]
+    pub dns_stale_ttl: Option<u64>,
+    /// Kong's `dns_not_found_ttl`, seconds (default 30).
+    #[serde(default)]
+    pub dns_not_found_ttl: Option<u64>,
+    /// Kong's `dns_error_ttl`, seconds (default 1).
+    #[serde(default)]
+    pub dns_error_ttl: Option<u64>,
+    /// Kong's `dns_no_sync` (default off; `on`/`off` or a boolean): accepted, no effect
+    /// (queries are always one per name, in the background).
+    #[serde(default)]
+    pub dns_no_sync: Option<OnOff>,
+    /// Kong's `dns_cache_size` (default 10000): most names cached.
+    #[serde(default)]
+    pub dns_cache_size: Option<usize>,
+}
+
+/// A kong.conf boolean: `on`/`off` (as Kong writes them) or a YAML boolean.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum OnOff {
+    Bool(bool),
+    Word(OnOffWord),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnOffWord {
+    On,
+    Off,
+}
+
+impl OnOff {
+    pub fn enabled(self) -> bool {
+        matches!(self, OnOff::Bool(true) | OnOff::Word(OnOffWord::On))
+    }
+}
+
+/// A list written as a YAML sequence or as Kong's comma-separated string.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum StringList {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl StringList {
+    /// The items, split at commas, trimmed, empty ones dropped.
+    pub fn items(&self) -> Vec<String> {
+        let all: Vec<&str> = match self {
+            StringList::One(one) => vec![one.as_str()],
+            StringList::Many(many) => many.iter().map(String::as_str).collect(),
+        };
+        all.iter()
+            .flat_map(|item| item.split(','))
+            .map(str::trim)
+            .filter(|item| !item.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
 }
 
 /// Where the access log is written.
@@ -95,6 +169,7 @@ pub struct StartupConfig {
     pub log_level: log::LevelFilter,
     pub log_format: LogFormat,
     pub access_log: AccessLog,
+    pub dns: DnsSettings,
 }
 
 /// Longest background refresh interval accepted (a day).
@@ -170,7 +245,46 @@ pub fn load(cli: &Cli) -> Result<StartupConfig, String> {
         log_level,
         log_format: section.log_format.unwrap_or_default(),
         access_log: section.access_log.unwrap_or_default(),
+        dns: dns_settings(&section, folder)?,
     })
+}
+
+/// Kong's `dns_*` keys over Kong's defaults.
+fn dns_settings(section: &GatewaySection, folder: &Path) -> Result<DnsSettings, String> {
+    let mut dns = DnsSettings::default();
+    if let Some(resolvers) = &section.dns_resolver {
+        dns.resolvers = resolvers
+            .items()
+            .iter()
+            .map(|entry| parse_resolver(entry))
+            .collect::<Result<_, _>>()
+            .map_err(|e| format!("gateway.dns_resolver: {e}"))?;
+    }
+    if let Some(path) = &section.dns_hostsfile {
+        dns.hostsfile = folder.join(path);
+    }
+    if let Some(order) = &section.dns_order {
+        dns.order = parse_order(&order.items()).map_err(|e| format!("gateway.dns_order: {e}"))?;
+    }
+    let seconds = Duration::from_secs;
+    dns.valid_ttl = section.dns_valid_ttl.map(seconds);
+    if let Some(ttl) = section.dns_stale_ttl {
+        dns.stale_ttl = seconds(ttl);
+    }
+    if let Some(ttl) = section.dns_not_found_ttl {
+        dns.not_found_ttl = seconds(ttl);
+    }
+    if let Some(ttl) = section.dns_error_ttl {
+        dns.error_ttl = seconds(ttl);
+    }
+    dns.no_sync = section.dns_no_sync.is_some_and(OnOff::enabled);
+    if let Some(size) = section.dns_cache_size {
+        if size == 0 {
+            return Err("gateway.dns_cache_size: must be at least 1".to_owned());
+        }
+        dns.cache_size = size;
+    }
+    Ok(dns)
 }
 
 /// Kong's `log_level` names mapped onto the levels this process logs at.
@@ -269,4 +383,42 @@ fn plugin_settings(section: &GatewaySection) -> PluginSettings {
         settings.idp_connect_timeout = Duration::from_millis(ms.max(1));
     }
     settings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn section(yaml: &str) -> GatewaySection {
+        serde_yaml::from_str(yaml).expect("gateway section")
+    }
+
+    #[test]
+    fn dns_keys_take_kong_forms_and_defaults() {
+        let defaults = dns_settings(&GatewaySection::default(), Path::new("")).unwrap();
+        assert_eq!(defaults, DnsSettings::default());
+        let dns = dns_settings(
+            &section(
+                "dns_resolver: 127.0.0.1:5353, 10.0.0.1\ndns_order: [A, AAAA]\ndns_valid_ttl: 5\n\
+                 dns_stale_ttl: 60\ndns_not_found_ttl: 2\ndns_error_ttl: 3\ndns_no_sync: on\n\
+                 dns_cache_size: 50\ndns_hostsfile: hosts\n",
+            ),
+            Path::new("/etc/gw"),
+        )
+        .unwrap();
+        assert_eq!(dns.resolvers.len(), 2);
+        assert_eq!(dns.resolvers[1], "10.0.0.1:53".parse().unwrap());
+        assert_eq!(dns.order.len(), 2);
+        assert_eq!(dns.valid_ttl, Some(Duration::from_secs(5)));
+        assert_eq!(dns.stale_ttl, Duration::from_secs(60));
+        assert_eq!(dns.not_found_ttl, Duration::from_secs(2));
+        assert_eq!(dns.error_ttl, Duration::from_secs(3));
+        assert!(dns.no_sync);
+        assert_eq!(dns.cache_size, 50);
+        assert_eq!(dns.hostsfile, Path::new("/etc/gw/hosts"));
+        let bad = dns_settings(&section("dns_resolver: [dns.example]\n"), Path::new(""));
+        assert!(bad.unwrap_err().starts_with("gateway.dns_resolver"));
+        let bad = dns_settings(&section("dns_order: [MX]\n"), Path::new(""));
+        assert!(bad.unwrap_err().starts_with("gateway.dns_order"));
+    }
 }

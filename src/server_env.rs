@@ -6,7 +6,7 @@
 use serde_yaml::{Mapping, Value};
 
 /// Keys of the `gateway:` section, and whether each takes a list.
-const GATEWAY_KEYS: [(&str, bool); 11] = [
+const GATEWAY_KEYS: [(&str, bool); 20] = [
     ("proxy_listen", true),
     ("status_listen", false),
     ("ssl_cert", true),
@@ -18,6 +18,15 @@ const GATEWAY_KEYS: [(&str, bool); 11] = [
     ("token_cache_max_entries", false),
     ("jwks_refresh_seconds", false),
     ("idp_connect_timeout_ms", false),
+    ("dns_resolver", true),
+    ("dns_hostsfile", false),
+    ("dns_order", true),
+    ("dns_valid_ttl", false),
+    ("dns_stale_ttl", false),
+    ("dns_not_found_ttl", false),
+    ("dns_error_ttl", false),
+    ("dns_no_sync", false),
+    ("dns_cache_size", false),
 ];
 
 /// Pingora's own top-level keys that may come from the environment.

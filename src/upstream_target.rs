@@ -1,5 +1,5 @@
-//! Where one upstream attempt goes and what it presents: the service's own address or a
-//! target its upstream's balancer picks (skipping targets this request already tried), the
+//! Where one upstream attempt goes and what it presents: the service's own address, the
+//! next address its host name resolves to, or a target its upstream's balancer picks (skipping targets this request already tried), the
 //! Host header and TLS server name for it, and the passive health outcome of a failure.
 
 use std::net::SocketAddr;
@@ -13,6 +13,13 @@ use crate::upstream_request::service_host_header;
 
 /// Error type for "no healthy target": the proxy answers Kong's 503.
 pub const NO_HEALTHY_TARGET: &str = "no healthy upstream target";
+
+/// Error type for a service host that does not resolve: Kong's 503 "name resolution failed".
+pub const NAME_RESOLUTION_FAILED: &str = "name resolution failed";
+
+/// Longest a request waits for the first answer of a name (only right after start or a
+/// reload that brought the name; later requests read the cache).
+pub const FIRST_ANSWER_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// The destination of one attempt.
 pub struct Destination {
@@ -31,15 +38,22 @@ pub fn choose(
     input: &HashInput<'_>,
     tried: &[usize],
 ) -> Result<Destination> {
-    match service.target {
+    match &service.target {
         ServiceTarget::Address(address) => Ok(Destination {
-            address,
+            address: *address,
+            pick: None,
+            host_header: service_host_header(&service.host, service.port, &service.protocol),
+        }),
+        ServiceTarget::Name(name) => Ok(Destination {
+            address: name
+                .pick(service.port)
+                .ok_or_else(|| Error::new(ErrorType::Custom(NAME_RESOLUTION_FAILED)))?,
             pick: None,
             host_header: service_host_header(&service.host, service.port, &service.protocol),
         }),
         ServiceTarget::Upstream(index) => {
             let balancer = upstreams
-                .get(index)
+                .get(*index)
                 .ok_or_else(|| Error::new(ErrorType::InternalError))?;
             let pick = balancer
                 .select(input, tried)

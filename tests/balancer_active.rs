@@ -83,6 +83,7 @@ fn target(address: SocketAddr) -> TargetInfo {
         host: "127.0.0.1".into(),
         port: address.port(),
         weight: 100,
+        dns: None,
     }
 }
 

@@ -15,6 +15,7 @@ fn target(i: u8, weight: u32) -> TargetInfo {
         host: format!("t{i}.internal"),
         port: 8000,
         weight,
+        dns: None,
     }
 }
 

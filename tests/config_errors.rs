@@ -113,11 +113,8 @@ services:
     assert!(!e.to_string().contains("services[1]"), "{e}");
     assert_error(&e, "services[2].protocol", "unsupported value 'grpc'");
     assert_error(&e, "services[3].path", "invalid value: must start with '/'");
-    assert_error(
-        &e,
-        "services[4].host",
-        "cannot resolve 'no-such-host.invalid'",
-    );
+    // A name that does not resolve is no config error (Kong's: a 503 at request time).
+    assert!(!e.iter().any(|e| e.path == "services[4].host"), "{e}");
     assert_error(&e, "services[5].host", "missing field");
     assert_error(&e, "services[6].port", "invalid value");
     assert_error(&e, "services[7].url", "invalid value: credentials");

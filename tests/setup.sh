@@ -24,6 +24,7 @@ python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need_apt+=(python3-venv)
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 command -v wrk >/dev/null 2>&1 || need_apt+=(wrk)                      # reload/upgrade under load
+[[ -x /usr/sbin/dnsmasq ]] || need_apt+=(dnsmasq)                       # tests/dns.rs: a real DNS server on loopback
 command -v systemd-analyze >/dev/null 2>&1 || need_apt+=(systemd)      # verify conf/oidc-gateway.service
 if ((${#need_apt[@]})); then
   say "apt-get install ${need_apt[*]}"
@@ -31,7 +32,7 @@ if ((${#need_apt[@]})); then
   apt-get update -q
   apt-get install -y -q "${need_apt[@]}"
 else
-  say "apt packages present (cmake curl perl make g++ openssl python3-venv node npm wrk systemd)"
+  say "apt packages present (cmake curl perl make g++ openssl python3-venv node npm wrk dnsmasq systemd)"
 fi
 
 # --- cargo-fuzz (tests/fuzz/smoke.sh) --------------------------------------------------------

@@ -15,7 +15,7 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use super::health::{Checker, Event};
-use super::settings::{ActiveSettings, ProbeType};
+use super::settings::{ActiveSettings, ProbeType, TargetInfo};
 use super::Balancer;
 
 /// Longest status-line prefix read from an `http` probe's answer.
@@ -29,36 +29,51 @@ pub async fn run_active_checks(balancer: Arc<Balancer>) {
         return;
     }
     let active = Arc::new(balancer.settings().healthchecks.active.clone());
-    let https = match active.probe {
-        ProbeType::Https => match https_clients(&balancer, &active) {
-            Ok(clients) => clients,
-            Err(error) => {
-                log::error!(
-                    "upstream {}: cannot build the https health check client: {error}",
-                    balancer.name()
-                );
-                return;
-            }
-        },
-        _ => Vec::new(),
-    };
-    let targets = balancer.targets().len();
-    let start = Instant::now();
-    let mut next_due: Vec<Instant> = (0..targets)
-        .map(|i| start + interval_of(&balancer, &active, i))
-        .collect();
+    // Targets given by name change with DNS: the probes follow the current addresses.
+    let mut targets: Vec<TargetInfo> = Vec::new();
+    let mut https: Vec<reqwest::Client> = Vec::new();
+    let mut next_due: Vec<Instant> = Vec::new();
     // How often targets whose current interval is 0 are looked at again.
     let tick = [active.healthy_interval, active.unhealthy_interval]
         .into_iter()
         .filter(|d| !d.is_zero())
         .min()
         .unwrap_or(Duration::from_secs(1));
+    let mut first = true;
     loop {
         let now = Instant::now();
+        let current = balancer.targets();
+        if first || current != targets {
+            first = false;
+            if active.probe == ProbeType::Https {
+                https = match https_clients(&current, &active) {
+                    Ok(clients) => clients,
+                    Err(error) => {
+                        log::error!(
+                            "upstream {}: cannot build the https health check client: {error}",
+                            balancer.name()
+                        );
+                        return;
+                    }
+                };
+            }
+            next_due = current
+                .iter()
+                .enumerate()
+                .map(|(i, target)| {
+                    targets
+                        .iter()
+                        .position(|t| t == target)
+                        .and_then(|j| next_due.get(j).copied())
+                        .unwrap_or_else(|| now + interval_of(&balancer, &active, i))
+                })
+                .collect();
+            targets = current;
+        }
         let mut due = Vec::new();
         for (i, next) in next_due.iter_mut().enumerate() {
             let interval = interval_of(&balancer, &active, i);
-            let weight = balancer.targets().get(i).map_or(0, |t| t.weight);
+            let weight = targets.get(i).map_or(0, |t| t.weight);
             if interval.is_zero() || weight == 0 {
                 *next = now + tick;
             } else if *next <= now {
@@ -66,8 +81,9 @@ pub async fn run_active_checks(balancer: Arc<Balancer>) {
                 *next = now + interval;
             }
         }
-        probe_all(&balancer, &active, &https, due).await;
+        probe_all(&balancer, &active, &targets, &https, due).await;
         let wake = next_due.iter().copied().min().unwrap_or(now + tick);
+        let wake = wake.min(Instant::now() + tick);
         tokio::time::sleep_until(wake.max(Instant::now() + Duration::from_millis(1))).await;
     }
 }
@@ -85,6 +101,7 @@ fn interval_of(balancer: &Balancer, active: &ActiveSettings, i: usize) -> Durati
 async fn probe_all(
     balancer: &Arc<Balancer>,
     active: &Arc<ActiveSettings>,
+    targets: &[TargetInfo],
     https: &[reqwest::Client],
     due: Vec<usize>,
 ) {
@@ -93,7 +110,7 @@ async fn probe_all(
     loop {
         while running.len() < active.concurrency.max(1) {
             let Some(i) = queue.next() else { break };
-            let Some(target) = balancer.targets().get(i) else {
+            let Some(target) = targets.get(i) else {
                 continue;
             };
             let host = balancer
@@ -120,7 +137,11 @@ async fn probe_all(
             });
         }
         match running.join_next().await {
-            Some(Ok((i, event))) => balancer.record(i, Checker::Active, event),
+            Some(Ok((i, event))) => {
+                if let Some(target) = targets.get(i) {
+                    balancer.record_for(target, Checker::Active, event);
+                }
+            }
             Some(Err(error)) => log::debug!("health check probe task failed: {error}"),
             None => return,
         }
@@ -203,11 +224,10 @@ fn status_of(head: &[u8]) -> Option<u16> {
 /// name (`https_sni`, or the target's name) to that target's own address, so targets that
 /// share a name are still probed each at its own address.
 fn https_clients(
-    balancer: &Balancer,
+    targets: &[TargetInfo],
     active: &ActiveSettings,
 ) -> reqwest::Result<Vec<reqwest::Client>> {
-    balancer
-        .targets()
+    targets
         .iter()
         .map(|target| {
             let mut builder = reqwest::Client::builder()

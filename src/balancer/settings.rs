@@ -2,7 +2,10 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
+
+use crate::dns::DnsName;
 
 /// Kong's `algorithm`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,13 +84,16 @@ pub struct HealthSettings {
 /// One target.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TargetInfo {
-    /// Resolved at compile time.
+    /// The IP literal's address; for a target given by name, one address it resolves to
+    /// (in `Balancer::targets`; unused in the settings).
     pub address: SocketAddr,
     /// As written, for the Host header.
     pub host: String,
     pub port: u16,
     /// 0 = never picked.
     pub weight: u32,
+    /// A target given by name: resolved at run time (`crate::dns`), one entry per address.
+    pub dns: Option<Arc<DnsName>>,
 }
 
 /// Everything a [`crate::balancer::Balancer`] is built from.

@@ -1,10 +1,11 @@
 //! Compiles a parsed document into a [`CompiledConfig`]: drafts every entity, resolves
 //! route-to-service references, rejects duplicates, takes the plugins attached by
-//! `attach.rs` with Kong's precedence (route, then service, then global), resolves
-//! service addresses (or the upstream a service's host names) and builds the router.
+//! `attach.rs` with Kong's precedence (route, then service, then global), registers service
+//! host names with the run-time resolver (or finds the upstream a host names; no lookup
+//! here) and builds the router.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use pingora::protocols::tls::CaType;
@@ -110,30 +111,24 @@ pub fn compile_document(root: Value) -> Result<CompiledConfig, ConfigErrors> {
     );
     let (upstreams, upstream_by_name) = compile_upstreams(&doc, &mut errors);
 
-    // Enabled services in document order, with their resolved addresses (or upstream).
+    // Enabled services in document order, with their address, name or upstream.
     let mut service_index = HashMap::new();
     let mut compiled_services = Vec::new();
     for (i, draft) in services.iter().enumerate() {
         let Some(draft) = draft.as_ref().filter(|d| d.enabled) else {
             continue;
         };
-        let path = join(&doc.services[i].path, "host");
         let ca =
             ca_certificates.trust_store(&draft.ca_certificates, &doc.services[i].path, &mut errors);
         let host = draft.host.to_ascii_lowercase();
         let target = match upstream_by_name.get(&host) {
-            Some(&upstream) => Ok(ServiceTarget::Upstream(upstream)),
-            // It names an upstream whose errors are already reported: no lookup.
+            Some(&upstream) => ServiceTarget::Upstream(upstream),
+            // It names an upstream whose errors are already reported.
             None if named_upstream(&doc, &host) => continue,
-            None => resolve(&draft.host, draft.port).map(ServiceTarget::Address),
+            None => service_target(&draft.host, draft.port),
         };
-        match target {
-            Ok(target) => {
-                service_index.insert(i, compiled_services.len());
-                compiled_services.push(compiled_service(draft, target, ca));
-            }
-            Err(message) => errors.push(path, message),
-        }
+        service_index.insert(i, compiled_services.len());
+        compiled_services.push(compiled_service(draft, target, ca));
     }
     if !errors.is_empty() {
         return Err(errors);
@@ -211,8 +206,8 @@ pub fn compile_document(root: Value) -> Result<CompiledConfig, ConfigErrors> {
     })
 }
 
-/// Checks upstreams and their targets, resolves target hosts and builds one balancer per
-/// upstream. Returns the balancers and, by lowercase name, their indexes.
+/// Checks upstreams and their targets, registers target host names with the run-time
+/// resolver and builds one balancer per upstream. Returns the balancers and, by lowercase name, their indexes.
 fn compile_upstreams(
     doc: &Document,
     errors: &mut ConfigErrors,
@@ -270,18 +265,23 @@ fn compile_upstreams(
             continue;
         }
         seen.insert((upstream, identity), target_at.clone());
-        match resolve(&draft.host, draft.port) {
-            Ok(address) => {
-                if let Some(Some(up)) = drafts.get_mut(upstream) {
-                    up.settings.targets.push(TargetInfo {
-                        address,
-                        host: draft.host,
-                        port: draft.port,
-                        weight: draft.weight,
-                    });
-                }
-            }
-            Err(message) => errors.push(target_at, message),
+        // An IP literal as is; a name resolves at run time (no lookup here).
+        let bare = draft.host.trim_start_matches('[').trim_end_matches(']');
+        let (address, dns) = match bare.parse::<IpAddr>() {
+            Ok(ip) => (SocketAddr::new(ip, draft.port), None),
+            Err(_) => (
+                SocketAddr::from(([0, 0, 0, 0], draft.port)),
+                Some(crate::dns::registry().register(bare)),
+            ),
+        };
+        if let Some(Some(up)) = drafts.get_mut(upstream) {
+            up.settings.targets.push(TargetInfo {
+                address,
+                host: draft.host,
+                port: draft.port,
+                weight: draft.weight,
+                dns,
+            });
         }
     }
 
@@ -400,22 +400,12 @@ fn consumer_drafts(
     (list, by_doc)
 }
 
-/// Resolves a service host once, at compile time. IP literals never do a lookup; names
-/// prefer an IPv4 address (so `localhost` is 127.0.0.1).
-fn resolve(host: &str, port: u16) -> Result<SocketAddr, String> {
+/// A service host: an IP literal as is, a name registered with the run-time resolver (a
+/// name that does not resolve is not a config error: requests to it get a 503).
+fn service_target(host: &str, port: u16) -> ServiceTarget {
     let bare = host.trim_start_matches('[').trim_end_matches(']');
-    if let Ok(ip) = bare.parse::<IpAddr>() {
-        return Ok(SocketAddr::new(ip, port));
+    match bare.parse::<IpAddr>() {
+        Ok(ip) => ServiceTarget::Address(SocketAddr::new(ip, port)),
+        Err(_) => ServiceTarget::Name(crate::dns::registry().register(bare)),
     }
-    let fail = || format!("cannot resolve '{host}'");
-    let addresses: Vec<SocketAddr> = (bare, port)
-        .to_socket_addrs()
-        .map_err(|_| fail())?
-        .collect();
-    addresses
-        .iter()
-        .find(|a| a.is_ipv4())
-        .or_else(|| addresses.first())
-        .copied()
-        .ok_or_else(fail)
 }

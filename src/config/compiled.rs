@@ -12,6 +12,7 @@ use crate::config::compiled_credentials::{ConsumerGroup, Credentials};
 use crate::config::openid_connect::ConsumerBy;
 use crate::plugin::api::PluginConfig;
 use crate::plugin::chain::Slot;
+use crate::dns::DnsName;
 use crate::router::{Protocols, Router};
 use crate::tls::sni_certificates::SniCertificates;
 use crate::upstream_request::PathHandling;
@@ -56,13 +57,30 @@ impl CompiledConfig {
 }
 
 /// Where a service sends its requests.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum ServiceTarget {
-    /// The service's host, resolved once at compile time (a blocking lookup is fine there).
+    /// The service's host is an IP literal (never resolved).
     Address(SocketAddr),
+    /// The service's host is a name, resolved at run time (`crate::dns`): each request
+    /// takes the next address of its current answer.
+    Name(Arc<DnsName>),
     /// The service's host names an upstream: index into `CompiledConfig::upstreams`.
     Upstream(usize),
 }
+
+/// Names compare by name: the same host is the same entry of the DNS cache.
+impl PartialEq for ServiceTarget {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (ServiceTarget::Address(a), ServiceTarget::Address(b)) => a == b,
+            (ServiceTarget::Name(a), ServiceTarget::Name(b)) => a.name() == b.name(),
+            (ServiceTarget::Upstream(a), ServiceTarget::Upstream(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl Eq for ServiceTarget {}
 
 #[derive(Debug)]
 pub struct CompiledService {
@@ -75,7 +93,7 @@ pub struct CompiledService {
     pub host: String,
     /// Kong default 80.
     pub port: u16,
-    /// A resolved address, or the upstream the host names.
+    /// An address, a name resolved at run time, or the upstream the host names.
     pub target: ServiceTarget,
     /// Service path, e.g. "/anything".
     pub path: Option<String>,

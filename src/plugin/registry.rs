@@ -140,6 +140,7 @@ fn idp_client(
         .pool_idle_timeout(Duration::from_secs(60))
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
+        .dns_resolver(crate::dns::IdpResolver)
         .tls_danger_accept_invalid_certs(!verify_tls)
         .user_agent(concat!("oidc-gateway/", env!("CARGO_PKG_VERSION")))
         .build()

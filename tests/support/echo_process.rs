@@ -18,6 +18,7 @@ pub struct TlsFiles {
 /// One echo server process; it answers with its `name` in the JSON body and `X-Upstream-Name`.
 pub struct EchoProcess {
     name: String,
+    host: String,
     port: u16,
     tls: Option<TlsFiles>,
     child: Option<ChildGuard>,
@@ -34,9 +35,23 @@ impl EchoProcess {
         EchoProcess::start_on(name, super::ports::free_port(), Some(tls))
     }
 
+    /// Starts a plain-http echo server on `host` (a loopback address such as 127.0.0.2).
+    pub fn start_at(name: &str, host: &str, port: u16) -> EchoProcess {
+        let mut process = EchoProcess {
+            name: name.to_owned(),
+            host: host.to_owned(),
+            port,
+            tls: None,
+            child: None,
+        };
+        process.restart();
+        process
+    }
+
     fn start_on(name: &str, port: u16, tls: Option<TlsFiles>) -> EchoProcess {
         let mut process = EchoProcess {
             name: name.to_owned(),
+            host: "127.0.0.1".to_owned(),
             port,
             tls,
             child: None,
@@ -55,6 +70,8 @@ impl EchoProcess {
             .arg(&self.name)
             .arg("--port")
             .arg(self.port.to_string())
+            .arg("--host")
+            .arg(&self.host)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
@@ -65,7 +82,11 @@ impl EchoProcess {
                 .arg(&tls.key);
         }
         let mut child = ChildGuard::spawn(&format!("echo {}", self.name), &mut cmd);
-        super::ports::wait_accepting(self.port, READY_TIMEOUT, || child.is_running())
+        let addr = std::net::SocketAddr::new(
+            self.host.parse().expect("echo host is an IP address"),
+            self.port,
+        );
+        super::ports::wait_accepting_at(addr, READY_TIMEOUT, || child.is_running())
             .unwrap_or_else(|e| panic!("echo server {}: {e}", self.name));
         self.child = Some(child);
     }

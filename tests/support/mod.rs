@@ -4,6 +4,7 @@
 //! (also while a test panics); every wait has a timeout.
 #![allow(dead_code, unused_imports)]
 
+pub mod dnsmasq;
 pub mod echo_process;
 pub mod gateway;
 pub mod hmac;

@@ -20,20 +20,27 @@ pub fn accepts(port: u16) -> bool {
 pub fn wait_accepting(
     port: u16,
     timeout: Duration,
+    alive: impl FnMut() -> bool,
+) -> Result<(), String> {
+    wait_accepting_at(SocketAddr::from(([127, 0, 0, 1], port)), timeout, alive)
+}
+
+/// As `wait_accepting`, on any loopback address (e.g. 127.0.0.2).
+pub fn wait_accepting_at(
+    addr: SocketAddr,
+    timeout: Duration,
     mut alive: impl FnMut() -> bool,
 ) -> Result<(), String> {
     let deadline = Instant::now() + timeout;
     loop {
-        if accepts(port) {
+        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
             return Ok(());
         }
         if !alive() {
-            return Err(format!(
-                "process exited before 127.0.0.1:{port} accepted connections"
-            ));
+            return Err(format!("process exited before {addr} accepted connections"));
         }
         if Instant::now() >= deadline {
-            return Err(format!("127.0.0.1:{port} not accepting after {timeout:?}"));
+            return Err(format!("{addr} not accepting after {timeout:?}"));
         }
         std::thread::sleep(Duration::from_millis(50));
     }
