@@ -44,12 +44,18 @@ fuzz_target!(|data: &[u8]| {
             path_with_query: b"/request?a=1",
             version: "1.1",
         };
-        let value = |name: &[u8]| (name == b"date").then_some(&b"Thu, 03 Dec 2026 15:00:00 GMT"[..]);
+        let value =
+            |name: &[u8]| (name == b"date").then_some(&b"Thu, 03 Dec 2026 15:00:00 GMT"[..]);
         let string = signing_string(&params.headers, request, value);
         let algorithm = Algorithm::from_name(params.algorithm).unwrap_or(Algorithm::Sha256);
         let _ = signature_matches(algorithm, b"secret", &string, params.signature);
         let good = sign(algorithm, b"secret", &string);
-        assert!(signature_matches(algorithm, b"secret", &string, good.as_bytes()));
+        assert!(signature_matches(
+            algorithm,
+            b"secret",
+            &string,
+            good.as_bytes()
+        ));
     }
     if let Some(seconds) = parse_http_date(data) {
         // Four-digit years at most: within year 0..=9999.
