@@ -50,9 +50,14 @@ fn token_groups_decide_acl_and_consumer_acls_win_when_mapped() {
 
     let response = http::get(&gateway.url("/allowed/get"), &headers);
     let echo = echoed(&response);
-    let groups_header = echo["headers"]["X-Authenticated-Groups"].as_str().unwrap_or_default();
+    let groups_header = echo["headers"]["X-Authenticated-Groups"]
+        .as_str()
+        .unwrap_or_default();
     assert!(groups_header.contains("default-roles-kong"), "{echo}");
-    assert!(echo["headers"].get("X-Consumer-Id").is_none(), "no consumer mapped: {echo}");
+    assert!(
+        echo["headers"].get("X-Consumer-Id").is_none(),
+        "no consumer mapped: {echo}"
+    );
 
     let response = http::get(&gateway.url("/denied/get"), &headers);
     assert_kong_error(&response, 403, "You cannot consume this service");
