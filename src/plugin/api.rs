@@ -28,6 +28,20 @@ pub trait PluginConfig: Send + Sync + fmt::Debug {
     fn as_any(&self) -> &dyn Any;
 }
 
+/// The compiled config of a plugin that keeps no state: the config is its own runtime.
+#[derive(Debug)]
+pub struct Stateless<P>(pub Arc<P>);
+
+impl<P: Plugin + fmt::Debug + 'static> PluginConfig for Stateless<P> {
+    fn build(&self, _registry: &PluginRegistry) -> Arc<dyn Plugin> {
+        self.0.clone()
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
 /// Which phases a plugin takes part in; the chain calls no other.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Phases {

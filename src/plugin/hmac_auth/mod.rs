@@ -4,14 +4,12 @@ pub mod config;
 pub mod handler;
 pub mod signature;
 
-use std::any::Any;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use serde_yaml::Value;
 
-use super::api::{Access, Phases, Plugin, PluginConfig};
-use super::registry::PluginRegistry;
+use super::api::{Access, Phases, Plugin, PluginConfig, Stateless};
 use super::table::{PluginSpec, KONG_PLUGIN_VERSION};
 use crate::config::errors::ConfigErrors;
 use crate::respond::ErrorResponse;
@@ -30,22 +28,12 @@ fn compile(
     errors: &mut ConfigErrors,
 ) -> Option<Arc<dyn PluginConfig>> {
     let config = config::compile(config, path, errors)?;
-    Some(Arc::new(HmacAuth(Arc::new(config))))
+    Some(Arc::new(Stateless(Arc::new(HmacAuth(Arc::new(config))))))
 }
 
 /// A compiled hmac-auth instance (also its runtime: it keeps no state).
 #[derive(Debug, Clone)]
 pub struct HmacAuth(pub Arc<config::HmacAuthConfig>);
-
-impl PluginConfig for HmacAuth {
-    fn build(&self, _registry: &PluginRegistry) -> Arc<dyn Plugin> {
-        Arc::new(self.clone())
-    }
-
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-}
 
 #[async_trait]
 impl Plugin for HmacAuth {

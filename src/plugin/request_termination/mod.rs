@@ -4,14 +4,12 @@ pub mod config;
 pub mod echo;
 pub mod handler;
 
-use std::any::Any;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use serde_yaml::Value;
 
-use super::api::{Access, Phases, Plugin, PluginConfig};
-use super::registry::PluginRegistry;
+use super::api::{Access, Phases, Plugin, PluginConfig, Stateless};
 use super::table::{PluginSpec, KONG_PLUGIN_VERSION};
 use crate::config::errors::ConfigErrors;
 use crate::respond::ErrorResponse;
@@ -30,22 +28,14 @@ fn compile(
     errors: &mut ConfigErrors,
 ) -> Option<Arc<dyn PluginConfig>> {
     let config = config::compile(config, path, errors)?;
-    Some(Arc::new(RequestTermination(Arc::new(config))))
+    Some(Arc::new(Stateless(Arc::new(RequestTermination(Arc::new(
+        config,
+    ))))))
 }
 
 /// A compiled request-termination instance (also its runtime).
 #[derive(Debug, Clone)]
 pub struct RequestTermination(pub Arc<config::RequestTerminationConfig>);
-
-impl PluginConfig for RequestTermination {
-    fn build(&self, _registry: &PluginRegistry) -> Arc<dyn Plugin> {
-        Arc::new(self.clone())
-    }
-
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-}
 
 #[async_trait]
 impl Plugin for RequestTermination {
