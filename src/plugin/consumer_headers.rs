@@ -6,8 +6,9 @@ use std::sync::Arc;
 
 use pingora::http::RequestHeader;
 
-use super::api::RequestState;
+use super::api::{Access, RequestState};
 use crate::config::compiled::Consumer;
+use crate::respond::ErrorResponse;
 
 pub const CONSUMER_ID: &str = "x-consumer-id";
 pub const CONSUMER_CUSTOM_ID: &str = "x-consumer-custom-id";
@@ -51,6 +52,28 @@ pub fn set_consumer(
     }
     state.consumer = consumer;
     state.credential = credential;
+}
+
+/// Authenticates the request with a credential of the consumer at `consumer` (an index into
+/// `Consumers::list`) whose identifier is `identifier`. The compiler links every credential to
+/// a consumer, so a missing one is a 500 (logged with `plugin`'s name), never a pass.
+pub fn authenticate_credential(
+    access: &mut Access<'_>,
+    plugin: &str,
+    consumer: usize,
+    identifier: String,
+) -> Result<(), ErrorResponse> {
+    let Some(found) = access.config.consumers.list.get(consumer).cloned() else {
+        log::error!("{plugin}: a credential has no consumer");
+        return Err(ErrorResponse::internal());
+    };
+    set_consumer(
+        access.state,
+        access.session.req_header_mut(),
+        Some(found),
+        Some(identifier),
+    );
+    Ok(())
 }
 
 /// Sets a header whose value came from the config or a credential; a value that is not a

@@ -12,7 +12,7 @@ use super::config::BasicAuthConfig;
 use super::header::{parse_basic, Basic};
 use crate::config::compiled_credentials::{hashes_equal, password_hash, BasicAuthCredential};
 use crate::plugin::api::{Access, Phases, Plugin};
-use crate::plugin::consumer_headers::set_consumer;
+use crate::plugin::consumer_headers::{authenticate_credential, set_consumer};
 use crate::plugin::consumer_match;
 use crate::respond::ErrorResponse;
 
@@ -78,24 +78,8 @@ impl BasicAuth {
             log::info!("basic-auth: wrong password for a known username");
             return Err(self.unauthorized());
         }
-        let Some(consumer) = access
-            .config
-            .consumers
-            .list
-            .get(credential.consumer)
-            .cloned()
-        else {
-            log::error!("basic-auth: credential {} has no consumer", credential.id);
-            return Err(ErrorResponse::internal());
-        };
-        let identifier = credential.username.clone();
-        set_consumer(
-            access.state,
-            access.session.req_header_mut(),
-            Some(consumer),
-            Some(identifier),
-        );
-        Ok(())
+        let (consumer, identifier) = (credential.consumer, credential.username.clone());
+        authenticate_credential(access, "basic-auth", consumer, identifier)
     }
 
     /// The credentials of one header; with `hide_credentials` the header is removed from the

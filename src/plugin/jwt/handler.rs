@@ -9,7 +9,7 @@ use super::config::JwtConfig;
 use super::sources::{self, Found};
 use super::token::{self, Refusal};
 use crate::plugin::api::{Access, Phases, Plugin};
-use crate::plugin::consumer_headers::set_consumer;
+use crate::plugin::consumer_headers::{authenticate_credential, set_consumer};
 use crate::plugin::consumer_match;
 use crate::respond::ErrorResponse;
 
@@ -86,25 +86,8 @@ impl Plugin for JwtPlugin {
         };
         match outcome {
             Ok(credential) => {
-                let consumer = access
-                    .config
-                    .consumers
-                    .list
-                    .get(credential.consumer)
-                    .cloned();
-                if consumer.is_none() {
-                    // The compiler links every credential to a consumer; never reached.
-                    log::error!("jwt: credential {} has no consumer", credential.id);
-                    return Err(ErrorResponse::internal());
-                }
-                let key = credential.key.clone();
-                set_consumer(
-                    access.state,
-                    access.session.req_header_mut(),
-                    consumer,
-                    Some(key),
-                );
-                Ok(())
+                let (consumer, key) = (credential.consumer, credential.key.clone());
+                authenticate_credential(access, "jwt", consumer, key)
             }
             Err(failure) => {
                 log::info!("jwt: request not authenticated: {failure:?}");

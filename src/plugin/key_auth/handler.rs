@@ -14,7 +14,7 @@ use super::config::KeyAuthConfig;
 use super::extract::{find_key, Allowed, Found, Lookup, Sources};
 use crate::config::compiled_credentials::KeyAuthCredential;
 use crate::plugin::api::{Access, Phases, Plugin};
-use crate::plugin::consumer_headers::set_consumer;
+use crate::plugin::consumer_headers::{authenticate_credential, set_consumer};
 use crate::plugin::consumer_match;
 use crate::plugin::credential_source::{hide_params_in_query, read_form_body};
 use crate::respond::ErrorResponse;
@@ -90,24 +90,8 @@ impl KeyAuth {
             log::info!("key-auth: unknown or expired API key");
             return Err(self.unauthorized(INVALID_KEY));
         };
-        let Some(consumer) = access
-            .config
-            .consumers
-            .list
-            .get(credential.consumer)
-            .cloned()
-        else {
-            log::error!("key-auth: credential {} has no consumer", credential.id);
-            return Err(ErrorResponse::internal());
-        };
-        let identifier = credential.id.clone();
-        set_consumer(
-            access.state,
-            access.session.req_header_mut(),
-            Some(consumer),
-            Some(identifier),
-        );
-        Ok(())
+        let (consumer, identifier) = (credential.consumer, credential.id.clone());
+        authenticate_credential(access, "key-auth", consumer, identifier)
     }
 
     /// Removes the key from the proxied request: the header, the query argument and (with
