@@ -143,6 +143,10 @@ impl ProxyHttp for Gateway {
         if crate::drain::draining() {
             session.set_keepalive(None);
         }
+        ctx.plugins.state.client_ip = session
+            .client_addr()
+            .and_then(|a| a.as_inet())
+            .map(|a| a.ip());
         let downstream = Downstream::of(session);
         let routed = route_request(&ctx.snapshot.config, session.req_header(), downstream);
         let routed = match routed {
@@ -205,10 +209,7 @@ impl ProxyHttp for Gateway {
         let request = session.req_header();
         let input = HashInput {
             consumer_id: ctx.plugins.state.consumer.as_ref().map(|c| c.id.as_str()),
-            client_ip: session
-                .client_addr()
-                .and_then(|a| a.as_inet())
-                .map(|a| a.ip()),
+            client_ip: ctx.plugins.state.client_ip,
             headers: &request.headers,
             path: ctx.normalized_path.as_deref().unwrap_or(request.uri.path()),
             query: request.uri.query(),
@@ -476,10 +477,7 @@ fn finished_request<'a>(session: &'a Session, ctx: &'a RequestContext) -> Finish
             .checked_sub(request_latency)
             .unwrap_or(SystemTime::UNIX_EPOCH),
         request_id: &ctx.request_id,
-        client_ip: session
-            .client_addr()
-            .and_then(|a| a.as_inet())
-            .map(|a| a.ip()),
+        client_ip: ctx.plugins.state.client_ip,
         method: request.method.as_str(),
         path: request.uri.path(),
         route,

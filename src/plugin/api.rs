@@ -8,6 +8,7 @@
 
 use std::any::Any;
 use std::fmt;
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -87,6 +88,9 @@ pub struct Access<'a> {
 /// What the plugins of one request learned, shared between them and the later phases.
 #[derive(Default)]
 pub struct RequestState {
+    /// The client's address as Kong's `kong.client.get_forwarded_ip()` gives it: the peer,
+    /// or the address a trusted proxy forwarded (`trusted_ips`, `real_ip_header`).
+    pub client_ip: Option<IpAddr>,
     /// The consumer an authentication plugin found (or the anonymous one).
     pub consumer: Option<Arc<Consumer>>,
     /// The credential that authenticated the request (`X-Credential-Identifier`); `None`
