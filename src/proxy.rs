@@ -346,6 +346,17 @@ impl ProxyHttp for Gateway {
         Ok(())
     }
 
+    fn response_body_filter(
+        &self,
+        _session: &mut Session,
+        body: &mut Option<Bytes>,
+        end_of_stream: bool,
+        ctx: &mut RequestContext,
+    ) -> Result<Option<std::time::Duration>> {
+        ctx.plugins.body_filter(&ctx.snapshot, body, end_of_stream);
+        Ok(None)
+    }
+
     fn fail_to_connect(
         &self,
         _session: &mut Session,
@@ -505,7 +516,7 @@ async fn answer(
 ) -> Result<bool> {
     ctx.answered = Some(response.status);
     let latency = ctx.started.elapsed().as_millis();
-    let (plugins, snapshot) = (&ctx.plugins, &ctx.snapshot);
+    let (plugins, snapshot) = (&mut ctx.plugins, &ctx.snapshot);
     response
         .send_decorated(session, &ctx.request_id, latency, |header| {
             plugins.header_filter(snapshot, header)

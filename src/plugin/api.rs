@@ -48,6 +48,7 @@ impl<P: Plugin + fmt::Debug + 'static> PluginConfig for Stateless<P> {
 pub struct Phases {
     pub access: bool,
     pub header_filter: bool,
+    pub body_filter: bool,
     pub log: bool,
 }
 
@@ -55,8 +56,14 @@ impl Phases {
     pub const ACCESS: Phases = Phases {
         access: true,
         header_filter: false,
+        body_filter: false,
         log: false,
     };
+
+    /// Whether the plugin takes part after the access phase.
+    pub fn after_access(&self) -> bool {
+        self.header_filter || self.body_filter || self.log
+    }
 }
 
 /// One plugin instance at run time.
@@ -71,7 +78,18 @@ pub trait Plugin: Send + Sync {
     }
 
     /// Kong's header_filter: the response header on its way to the client.
-    fn header_filter(&self, _state: &RequestState, _response: &mut ResponseHeader) {}
+    fn header_filter(&self, _state: &mut RequestState, _response: &mut ResponseHeader) {}
+
+    /// Kong's body_filter: each chunk of the upstream's response body on its way to the
+    /// client (`end_of_stream` on the last). A plugin that rewrites the whole body keeps the
+    /// chunks in `state.extensions`, sets `*body = None` until the end, then the new body.
+    fn body_filter(
+        &self,
+        _state: &mut RequestState,
+        _body: &mut Option<Bytes>,
+        _end_of_stream: bool,
+    ) {
+    }
 
     /// Kong's log phase, once the response is sent.
     fn log(&self, _state: &RequestState, _finished: &FinishedRequest<'_>) {}
@@ -99,8 +117,12 @@ pub struct RequestState {
     /// Groups an authentication plugin found outside consumers (openid-connect's
     /// `authenticated_groups_claim`), for acl.
     pub authenticated_groups: Option<Arc<[String]>>,
-    /// A body to send upstream instead of the client's (credentials removed from it).
+    /// A body to send upstream instead of the client's (credentials removed from it, or
+    /// rewritten by a transformer).
     pub upstream_body: Option<Bytes>,
+    /// Per-request data of individual plugins between their phases, one value per type
+    /// (a plugin's own private type; at most one instance of a plugin runs per request).
+    pub extensions: http::Extensions,
 }
 
 impl RequestState {

@@ -2,6 +2,7 @@
 //! comes (so consumer-scoped instances see the consumer authentication found), runs the
 //! access phases in priority order, and remembers the instances whose later phases run.
 
+use bytes::Bytes;
 use pingora::http::ResponseHeader;
 use pingora_proxy::Session;
 
@@ -15,8 +16,8 @@ use crate::snapshot::Snapshot;
 #[derive(Default)]
 pub struct PluginRun {
     pub state: RequestState,
-    /// Instances (indexes into `Snapshot::plugins`) with a header_filter or log phase, in
-    /// the order they ran.
+    /// Instances (indexes into `Snapshot::plugins`) with a header_filter, body_filter or log
+    /// phase, in the order they ran.
     pub later_phases: Vec<usize>,
 }
 
@@ -37,7 +38,7 @@ impl PluginRun {
                 continue;
             };
             let phases = plugin.phases();
-            if phases.header_filter || phases.log {
+            if phases.after_access() {
                 self.later_phases.push(instance);
             }
             if phases.access {
@@ -57,7 +58,7 @@ impl PluginRun {
         for slot in &snapshot.config.global_plugins {
             if let Some(instance) = self.pick(snapshot, slot, https) {
                 let phases = snapshot.plugins.get(instance).map(|p| p.phases());
-                if phases.is_some_and(|p| p.header_filter || p.log) {
+                if phases.is_some_and(|p| p.after_access()) {
                     self.later_phases.push(instance);
                 }
             }
@@ -65,11 +66,27 @@ impl PluginRun {
     }
 
     /// Kong's header_filter of the instances that ran.
-    pub fn header_filter(&self, snapshot: &Snapshot, response: &mut ResponseHeader) {
+    pub fn header_filter(&mut self, snapshot: &Snapshot, response: &mut ResponseHeader) {
         for &instance in &self.later_phases {
             if let Some(plugin) = snapshot.plugins.get(instance) {
                 if plugin.phases().header_filter {
-                    plugin.header_filter(&self.state, response);
+                    plugin.header_filter(&mut self.state, response);
+                }
+            }
+        }
+    }
+
+    /// Kong's body_filter of the instances that ran, for one chunk of the response body.
+    pub fn body_filter(
+        &mut self,
+        snapshot: &Snapshot,
+        body: &mut Option<Bytes>,
+        end_of_stream: bool,
+    ) {
+        for &instance in &self.later_phases {
+            if let Some(plugin) = snapshot.plugins.get(instance) {
+                if plugin.phases().body_filter {
+                    plugin.body_filter(&mut self.state, body, end_of_stream);
                 }
             }
         }
