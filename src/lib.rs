@@ -5,6 +5,7 @@ pub mod access_log;
 pub mod background;
 pub mod balancer;
 pub mod cli;
+pub mod client_ip;
 pub mod config;
 pub mod dns;
 pub mod drain;

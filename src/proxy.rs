@@ -12,6 +12,7 @@ use pingora::{Error, ErrorSource, ErrorType, Result};
 use pingora_proxy::{FailToProxy, ProxyHttp, Session};
 
 use crate::balancer::{Balancer, HashInput, PassiveOutcome, Pick};
+use crate::client_ip::ClientIpSettings;
 use crate::config::compiled::{CompiledRoute, CompiledService, ServiceTarget};
 use crate::finished_request::FinishedRequest;
 use crate::metrics::ResponseSource;
@@ -57,6 +58,8 @@ pub struct RequestContext {
     tried: Vec<usize>,
     /// The Host header for the current attempt (`None`: keep the client's).
     upstream_host: Option<String>,
+    /// Whether the peer is one of `trusted_ips` (its `X-Forwarded-*` are kept).
+    peer_trusted: bool,
 }
 
 impl RequestContext {
@@ -99,15 +102,23 @@ impl RequestContext {
     }
 }
 
+/// The server-wide settings a proxy service works with.
+#[derive(Debug, Clone, Default)]
+pub struct ProxySettings {
+    pub log_format: LogFormat,
+    /// Kong's `trusted_ips`, `real_ip_header`, `real_ip_recursive`.
+    pub client_ip: ClientIpSettings,
+}
+
 /// The gateway's proxy service.
 pub struct Gateway {
     store: Arc<SnapshotStore>,
-    log_format: LogFormat,
+    settings: Arc<ProxySettings>,
 }
 
 impl Gateway {
-    pub fn new(store: Arc<SnapshotStore>, log_format: LogFormat) -> Self {
-        Self { store, log_format }
+    pub fn new(store: Arc<SnapshotStore>, settings: Arc<ProxySettings>) -> Self {
+        Self { store, settings }
     }
 }
 
@@ -132,6 +143,7 @@ impl ProxyHttp for Gateway {
             pick: None,
             tried: Vec::new(),
             upstream_host: None,
+            peer_trusted: false,
         }
     }
 
@@ -143,10 +155,16 @@ impl ProxyHttp for Gateway {
         if crate::drain::draining() {
             session.set_keepalive(None);
         }
-        ctx.plugins.state.client_ip = session
+        let peer = session
             .client_addr()
             .and_then(|a| a.as_inet())
             .map(|a| a.ip());
+        ctx.peer_trusted = peer.is_some_and(|peer| self.settings.client_ip.trusts(peer));
+        ctx.plugins.state.client_ip = peer.map(|peer| {
+            self.settings
+                .client_ip
+                .client_ip(peer, &session.req_header().headers)
+        });
         let downstream = Downstream::of(session);
         let routed = route_request(&ctx.snapshot.config, session.req_header(), downstream);
         let routed = match routed {
@@ -158,6 +176,7 @@ impl ProxyHttp for Gateway {
             }
         };
         ctx.route = Some(routed.route);
+        ctx.plugins.state.route = Some(routed.route);
         ctx.matched_path_len = routed.matched_path_len;
         ctx.normalized_path = routed.normalized_path;
         if let Some(response) = routed.refusal {
@@ -266,11 +285,7 @@ impl ProxyHttp for Gateway {
         if let Some(host) = &ctx.upstream_host {
             upstream.insert_header(http::header::HOST, host.as_str())?;
         }
-        let client = session
-            .client_addr()
-            .and_then(|a| a.as_inet())
-            .map(|a| a.ip().to_string());
-        if let Some(client) = client {
+        if let Some(client) = ctx.plugins.state.client_ip.map(|ip| ip.to_string()) {
             let previous = upstream
                 .headers
                 .get("x-forwarded-for")
@@ -282,8 +297,13 @@ impl ProxyHttp for Gateway {
             )?;
             upstream.insert_header("x-real-ip", client)?;
         }
-        upstream.insert_header("x-forwarded-proto", Downstream::of(session).scheme())?;
-        if let Some(host) = original_host {
+        // A trusted proxy's X-Forwarded-Proto and -Host are kept, as Kong does.
+        let keep_proto = ctx.peer_trusted && upstream.headers.contains_key("x-forwarded-proto");
+        let keep_host = ctx.peer_trusted && upstream.headers.contains_key("x-forwarded-host");
+        if !keep_proto {
+            upstream.insert_header("x-forwarded-proto", Downstream::of(session).scheme())?;
+        }
+        if let Some(host) = original_host.filter(|_| !keep_host) {
             upstream.insert_header("x-forwarded-host", host)?;
         }
         upstream.append_header(http::header::VIA, VIA)?;
@@ -457,7 +477,7 @@ impl ProxyHttp for Gateway {
         ctx: &mut RequestContext,
     ) {
         let finished = finished_request(session, ctx);
-        crate::access_log::write(self.log_format, &finished);
+        crate::access_log::write(self.settings.log_format, &finished);
         crate::metrics::record_request(&ctx.snapshot, ctx.route, &finished);
         ctx.plugins.log(&ctx.snapshot, &finished);
     }

@@ -14,8 +14,7 @@ use pingora_proxy::HttpProxy;
 
 use crate::listen::ListenSpec;
 use crate::metrics::connections::CountedConnections;
-use crate::proxy::Gateway;
-use crate::server_config::LogFormat;
+use crate::proxy::{Gateway, ProxySettings};
 use crate::snapshot::SnapshotStore;
 use crate::tls::acceptor::SniAcceptor;
 use crate::tls::sni_certificates::ServerCertificate;
@@ -29,14 +28,14 @@ pub fn proxy_services(
     listeners: &[ListenSpec],
     store: &Arc<SnapshotStore>,
     default_certificate: Option<Arc<ServerCertificate>>,
-    log_format: LogFormat,
+    settings: &Arc<ProxySettings>,
 ) -> Result<Vec<ProxyService>, String> {
     if default_certificate.is_none() && listeners.iter().any(|l| l.ssl) {
         log::warn!(
             "no gateway.ssl_cert: TLS clients whose server name matches no `snis` entry are refused"
         );
     }
-    let mut main = proxy_service(conf, store, log_format, false);
+    let mut main = proxy_service(conf, store, settings, false);
     let mut h2c: Option<ProxyService> = None;
     for listener in listeners {
         let address = listener.address.as_str();
@@ -49,7 +48,7 @@ pub fn proxy_services(
             }
             main.add_tls_with_settings(address, None, settings);
         } else if listener.http2 {
-            h2c.get_or_insert_with(|| proxy_service(conf, store, log_format, true))
+            h2c.get_or_insert_with(|| proxy_service(conf, store, settings, true))
                 .add_tcp(address);
         } else {
             main.add_tcp(address);
@@ -63,10 +62,11 @@ pub fn proxy_services(
 fn proxy_service(
     conf: &Arc<ServerConf>,
     store: &Arc<SnapshotStore>,
-    log_format: LogFormat,
+    settings: &Arc<ProxySettings>,
     h2c: bool,
 ) -> ProxyService {
-    let mut proxy = pingora_proxy::http_proxy(conf, Gateway::new(Arc::clone(store), log_format));
+    let mut proxy =
+        pingora_proxy::http_proxy(conf, Gateway::new(Arc::clone(store), Arc::clone(settings)));
     let name = if h2c {
         proxy
             .server_options

@@ -18,6 +18,7 @@ use crate::health_checks::HealthChecks;
 use crate::listen::ListenSpec;
 use crate::metrics::status_app::StatusApp;
 use crate::plugin::registry::PluginRegistry;
+use crate::proxy::ProxySettings;
 use crate::proxy_listeners::proxy_services;
 use crate::reload::Reloader;
 use crate::server_config;
@@ -90,7 +91,10 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
         &startup.proxy_listen,
         &store,
         default_certificate,
-        startup.log_format,
+        &Arc::new(ProxySettings {
+            log_format: startup.log_format,
+            client_ip: startup.client_ip.clone(),
+        }),
     )?;
     for proxy in proxies {
         server.add_service(proxy);

@@ -11,6 +11,7 @@ use pingora::server::configuration::ServerConf;
 use serde::Deserialize;
 
 use crate::cli::Cli;
+use crate::client_ip::ClientIpSettings;
 use crate::dns::settings::{parse_order, parse_resolver, DnsSettings};
 use crate::listen::ListenSpec;
 use crate::plugin::settings::PluginSettings;
@@ -83,6 +84,16 @@ pub struct GatewaySection {
     /// Kong's `dns_cache_size` (default 10000): most names cached.
     #[serde(default)]
     pub dns_cache_size: Option<usize>,
+    /// Kong's `trusted_ips`: proxies whose forwarded client address (`real_ip_header`) and
+    /// `X-Forwarded-*` headers are believed; none by default.
+    #[serde(default)]
+    pub trusted_ips: Option<StringList>,
+    /// Kong's `real_ip_header` (default `X-Real-IP`).
+    #[serde(default)]
+    pub real_ip_header: Option<String>,
+    /// Kong's `real_ip_recursive` (default off).
+    #[serde(default)]
+    pub real_ip_recursive: Option<OnOff>,
 }
 
 /// A kong.conf boolean: `on`/`off` (as Kong writes them) or a YAML boolean.
@@ -170,6 +181,7 @@ pub struct StartupConfig {
     pub log_format: LogFormat,
     pub access_log: AccessLog,
     pub dns: DnsSettings,
+    pub client_ip: ClientIpSettings,
 }
 
 /// Longest background refresh interval accepted (a day).
@@ -246,6 +258,15 @@ pub fn load(cli: &Cli) -> Result<StartupConfig, String> {
         log_format: section.log_format.unwrap_or_default(),
         access_log: section.access_log.unwrap_or_default(),
         dns: dns_settings(&section, folder)?,
+        client_ip: ClientIpSettings::new(
+            &section
+                .trusted_ips
+                .as_ref()
+                .map(StringList::items)
+                .unwrap_or_default(),
+            section.real_ip_header.as_deref(),
+            section.real_ip_recursive.is_some_and(OnOff::enabled),
+        )?,
     })
 }
 

@@ -30,7 +30,7 @@ impl Snapshot {
         let plugins = config
             .plugins
             .iter()
-            .map(|plugin| plugin.config.build(registry))
+            .map(|plugin| plugin.config.build_instance(registry, plugin))
             .collect();
         let openid_connect = config
             .plugins

@@ -125,12 +125,20 @@ pub fn attach_plugins(
             continue;
         };
         if def.enabled.unwrap_or(true) {
+            let route_id = scope
+                .route
+                .and_then(|i| targets.routes.get(i)?.as_ref().map(|(r, _)| r.id.clone()));
+            let service_id = scope
+                .service
+                .and_then(|i| targets.services.get(i)?.as_ref().map(|s| s.id.clone()));
             attached.plugins.push(CompiledPlugin {
                 name: spec.name,
                 priority: spec.priority,
                 path: path.to_owned(),
                 id,
                 instance_name: def.instance_name.clone(),
+                route_id,
+                service_id,
                 protocols,
                 config,
             });

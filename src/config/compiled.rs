@@ -142,6 +142,10 @@ pub struct CompiledPlugin {
     pub path: String,
     pub id: String,
     pub instance_name: Option<String>,
+    /// Kong's `conf.route_id` and `conf.service_id`: the ids of the route and service the
+    /// instance is scoped to (rate-limiting's counter keys use them).
+    pub route_id: Option<String>,
+    pub service_id: Option<String>,
     /// The schemes it runs for (Kong default: all).
     pub protocols: Protocols,
     pub config: Arc<dyn PluginConfig>,

@@ -17,7 +17,7 @@ use pingora::http::ResponseHeader;
 use pingora_proxy::Session;
 
 use super::registry::PluginRegistry;
-use crate::config::compiled::{CompiledConfig, Consumer};
+use crate::config::compiled::{CompiledConfig, CompiledRoute, CompiledService, Consumer};
 use crate::finished_request::FinishedRequest;
 use crate::respond::ErrorResponse;
 
@@ -25,6 +25,15 @@ use crate::respond::ErrorResponse;
 /// the runtime a snapshot uses; state that must survive a reload comes from `registry`.
 pub trait PluginConfig: Send + Sync + fmt::Debug {
     fn build(&self, registry: &PluginRegistry) -> Arc<dyn Plugin>;
+    /// As `build`, for a plugin whose runtime depends on the instance itself (its id, or
+    /// Kong's `route_id`/`service_id`, as rate-limiting's counters do).
+    fn build_instance(
+        &self,
+        registry: &PluginRegistry,
+        _instance: &crate::config::compiled::CompiledPlugin,
+    ) -> Arc<dyn Plugin> {
+        self.build(registry)
+    }
     /// For the few places that need one plugin's own type (the OIDC runtimes list).
     fn as_any(&self) -> &dyn Any;
 }
@@ -103,9 +112,23 @@ pub struct Access<'a> {
     pub state: &'a mut RequestState,
 }
 
+impl Access<'_> {
+    /// The matched route.
+    pub fn route(&self) -> Option<&CompiledRoute> {
+        self.config.routes.get(self.state.route?)
+    }
+
+    /// The matched route's service.
+    pub fn service(&self) -> Option<&CompiledService> {
+        self.config.services.get(self.route()?.service?)
+    }
+}
+
 /// What the plugins of one request learned, shared between them and the later phases.
 #[derive(Default)]
 pub struct RequestState {
+    /// The matched route: an index into `CompiledConfig::routes` (`None` when none matched).
+    pub route: Option<usize>,
     /// The client's address as Kong's `kong.client.get_forwarded_ip()` gives it: the peer,
     /// or the address a trusted proxy forwarded (`trusted_ips`, `real_ip_header`).
     pub client_ip: Option<IpAddr>,

@@ -12,6 +12,7 @@ pub mod consumer_headers;
 pub mod consumer_match;
 pub mod credential_source;
 pub mod hmac_auth;
+pub mod ip_restriction;
 pub mod jwt;
 pub mod key_auth;
 pub mod known_plugins;

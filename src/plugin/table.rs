@@ -38,6 +38,7 @@ pub static PLUGINS: &[&PluginSpec] = &[
     &super::basic_auth::SPEC,
     &super::jwt::SPEC,
     &super::hmac_auth::SPEC,
+    &super::ip_restriction::SPEC,
     &super::acl::SPEC,
     &super::request_termination::SPEC,
 ];
