@@ -6,7 +6,7 @@
 use serde_yaml::{Mapping, Value};
 
 /// Keys of the `gateway:` section, and whether each takes a list.
-const GATEWAY_KEYS: [(&str, bool); 20] = [
+const GATEWAY_KEYS: [(&str, bool); 23] = [
     ("proxy_listen", true),
     ("status_listen", false),
     ("ssl_cert", true),
@@ -27,6 +27,9 @@ const GATEWAY_KEYS: [(&str, bool); 20] = [
     ("dns_error_ttl", false),
     ("dns_no_sync", false),
     ("dns_cache_size", false),
+    ("trusted_ips", true),
+    ("real_ip_header", false),
+    ("real_ip_recursive", false),
 ];
 
 /// Pingora's own top-level keys that may come from the environment.

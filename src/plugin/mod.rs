@@ -19,6 +19,7 @@ pub mod known_plugins;
 pub mod openid_connect;
 pub mod openid_connect_plugin;
 pub mod plugin_config;
+pub mod rate_limiting;
 pub mod registry;
 pub mod request_termination;
 pub mod settings;

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::openid_connect::OpenIdConnectPlugin;
+use super::rate_limiting::counters::LocalCounters;
 use super::settings::PluginSettings;
 use crate::config::openid_connect::OpenIdConnectConfig;
 use crate::oidc::provider::{Provider, ProviderSettings};
@@ -21,6 +22,8 @@ pub struct PluginRegistry {
     providers: Mutex<HashMap<ProviderSettings, Arc<Provider>>>,
     /// Woken after a reload so providers new to the config get their keys at once.
     providers_changed: tokio::sync::Notify,
+    /// rate-limiting's `local` counters, one store for the process (Kong's shared dict).
+    rate_limit_counters: Arc<LocalCounters>,
 }
 
 impl PluginRegistry {
@@ -33,12 +36,18 @@ impl PluginRegistry {
             plugins: Mutex::new(HashMap::new()),
             providers: Mutex::new(HashMap::new()),
             providers_changed: tokio::sync::Notify::new(),
+            rate_limit_counters: Arc::default(),
         })
     }
 
     /// Notified after a reload (`reload.rs`); the background refresher waits on it.
     pub fn providers_changed(&self) -> &tokio::sync::Notify {
         &self.providers_changed
+    }
+
+    /// rate-limiting's `local` counters (they survive reloads, as Kong's shared dict does).
+    pub fn rate_limit_counters(&self) -> Arc<LocalCounters> {
+        self.rate_limit_counters.clone()
     }
 
     pub fn settings(&self) -> &PluginSettings {

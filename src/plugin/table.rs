@@ -40,6 +40,7 @@ pub static PLUGINS: &[&PluginSpec] = &[
     &super::hmac_auth::SPEC,
     &super::ip_restriction::SPEC,
     &super::acl::SPEC,
+    &super::rate_limiting::SPEC,
     &super::request_termination::SPEC,
 ];
 
