@@ -18,6 +18,7 @@ pub mod oidc;
 pub mod plugin;
 pub mod proxy;
 pub mod proxy_listeners;
+pub mod redis;
 pub mod reload;
 pub mod request_id;
 pub mod request_routing;

@@ -26,13 +26,14 @@ command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 command -v wrk >/dev/null 2>&1 || need_apt+=(wrk)                      # reload/upgrade under load
 [[ -x /usr/sbin/dnsmasq ]] || need_apt+=(dnsmasq)                       # tests/dns.rs: a real DNS server on loopback
 command -v systemd-analyze >/dev/null 2>&1 || need_apt+=(systemd)      # verify conf/oidc-gateway.service
+command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)    # rate-limiting's redis policy (tests/plugin_rate_limiting_redis.rs)
 if ((${#need_apt[@]})); then
   say "apt-get install ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -q
   apt-get install -y -q "${need_apt[@]}"
 else
-  say "apt packages present (cmake curl perl make g++ openssl python3-venv node npm wrk dnsmasq systemd)"
+  say "apt packages present (cmake curl perl make g++ openssl python3-venv node npm wrk dnsmasq systemd redis-server)"
 fi
 
 # --- cargo-fuzz (tests/fuzz/smoke.sh) --------------------------------------------------------

@@ -31,7 +31,23 @@ pub fn render(store: &SnapshotStore) -> String {
     configuration(&mut out, store, &snapshot);
     token_cache(&mut out, metrics, token_cache_entries(&snapshot));
     idp(&mut out, metrics);
+    redis_failures(&mut out);
     out
+}
+
+/// Failed Redis calls (connects, timeouts, errors); requests went on without Redis.
+fn redis_failures(out: &mut String) {
+    header(
+        out,
+        "oidc_gateway_redis_failures_total",
+        "counter",
+        "Redis calls that failed (the plugins fell back: rate-limiting's fault_tolerant)",
+    );
+    let _ = writeln!(
+        out,
+        "oidc_gateway_redis_failures_total {}",
+        load(crate::redis::failures())
+    );
 }
 
 fn header(out: &mut String, name: &str, kind: &str, help: &str) {

@@ -12,6 +12,7 @@ use super::rate_limiting::counters::LocalCounters;
 use super::settings::PluginSettings;
 use crate::config::openid_connect::OpenIdConnectConfig;
 use crate::oidc::provider::{Provider, ProviderSettings};
+use crate::redis::RedisClients;
 
 /// Builds and remembers plugin runtimes.
 pub struct PluginRegistry {
@@ -24,6 +25,8 @@ pub struct PluginRegistry {
     providers_changed: tokio::sync::Notify,
     /// rate-limiting's `local` counters, one store for the process (Kong's shared dict).
     rate_limit_counters: Arc<LocalCounters>,
+    /// Redis clients by settings (rate-limiting's `redis` policy).
+    redis: RedisClients,
 }
 
 impl PluginRegistry {
@@ -37,6 +40,7 @@ impl PluginRegistry {
             providers: Mutex::new(HashMap::new()),
             providers_changed: tokio::sync::Notify::new(),
             rate_limit_counters: Arc::default(),
+            redis: RedisClients::default(),
         })
     }
 
@@ -48,6 +52,11 @@ impl PluginRegistry {
     /// rate-limiting's `local` counters (they survive reloads, as Kong's shared dict does).
     pub fn rate_limit_counters(&self) -> Arc<LocalCounters> {
         self.rate_limit_counters.clone()
+    }
+
+    /// The Redis clients (one per server settings, kept across reloads).
+    pub fn redis(&self) -> &RedisClients {
+        &self.redis
     }
 
     pub fn settings(&self) -> &PluginSettings {

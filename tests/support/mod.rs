@@ -17,6 +17,7 @@ pub mod logscan;
 pub mod pki;
 pub mod ports;
 pub mod process;
+pub mod redis;
 pub mod sink;
 pub mod stack;
 pub mod wrk;

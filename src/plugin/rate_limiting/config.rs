@@ -4,9 +4,12 @@
 
 use serde::Deserialize;
 
+use std::time::Duration;
+
 use super::windows::Period;
 use crate::config::errors::{join, ConfigErrors};
 use crate::plugin::plugin_config;
+use crate::redis::settings::RedisSettings;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -47,11 +50,9 @@ struct RawConfig {
     redis_database: Option<i64>,
 }
 
-/// Kong's shared `redis` record (`kong/tools/redis/schema.lua`): its fields are type-checked
-/// here; the values are for the `redis` policy, refused by name for now.
+/// Kong's shared `redis` record (`kong/tools/redis/schema.lua`).
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-#[allow(dead_code)]
 struct RawRedis {
     host: Option<String>,
     port: Option<u16>,
@@ -107,6 +108,8 @@ pub struct RateLimitingConfig {
     pub hide_client_headers: bool,
     pub error_code: u16,
     pub error_message: String,
+    /// The `redis` policy's server; `None` for `local`.
+    pub redis: Option<RedisSettings>,
 }
 
 const LIMIT_BY: [&str; 6] = ["consumer", "credential", "ip", "service", "header", "path"];
@@ -173,7 +176,7 @@ pub fn compile(
             errors.push(join(&at, "path"), "should start with: /");
         }
     }
-    check_policy(&raw, &at, errors);
+    let redis = check_policy(&raw, &at, errors);
     if raw.error_code <= 0.0
         || raw.error_code.fract() != 0.0
         || !(100.0..=599.0).contains(&raw.error_code)
@@ -190,6 +193,7 @@ pub fn compile(
         hide_client_headers: raw.hide_client_headers,
         error_code: raw.error_code as u16,
         error_message: raw.error_message,
+        redis,
     };
     (errors.len() == before).then_some(config)
 }
@@ -228,39 +232,75 @@ fn periods_order(values: &[(Period, Option<f64>)]) -> Option<String> {
     None
 }
 
-/// `policy` and what goes with it: `cluster` needs Kong's database; `redis` is refused by
-/// name until the Redis module lands; `sync_rate` is only for `redis`.
-fn check_policy(raw: &RawConfig, at: &str, errors: &mut ConfigErrors) {
-    match raw.policy.as_str() {
-        "local" => {}
-        "cluster" => errors.push(
-            join(at, "policy"),
-            "policy 'cluster' keeps counters in Kong's database, which a DB-less data plane does not have: use 'local' or 'redis'",
-        ),
-        "redis" => errors.push(
-            join(at, "policy"),
-            "policy 'redis' is not implemented on this data plane yet: use 'local'",
-        ),
-        _ => errors.push(join(at, "policy"), "expected one of: local, redis"),
-    }
+/// `policy` and what goes with it: `cluster` needs Kong's database; `redis` needs a host
+/// (the record or its older `redis_*` shorthands); `sync_rate` is only for `redis`.
+fn check_policy(raw: &RawConfig, at: &str, errors: &mut ConfigErrors) -> Option<RedisSettings> {
     if raw.policy != "redis" && raw.sync_rate != -1.0 {
         errors.push(at, "sync_rate can only be used with the redis policy");
     }
-    // The record and its shorthands are checked for their types by serde; their values
-    // only matter for the redis policy.
-    let _ = (
-        &raw.redis,
-        &raw.redis_host,
-        &raw.redis_port,
-        &raw.redis_password,
-    );
-    let _ = (
-        &raw.redis_username,
-        raw.redis_ssl,
-        raw.redis_ssl_verify,
-        &raw.redis_server_name,
-    );
-    let _ = (raw.redis_timeout, raw.redis_database);
+    match raw.policy.as_str() {
+        "local" => return None,
+        "redis" => {}
+        "cluster" => {
+            errors.push(
+                join(at, "policy"),
+                "policy 'cluster' keeps counters in Kong's database, which a DB-less data plane does not have: use 'local' or 'redis'",
+            );
+            return None;
+        }
+        _ => {
+            errors.push(join(at, "policy"), "expected one of: local, redis");
+            return None;
+        }
+    }
+    if raw.sync_rate != -1.0 {
+        errors.push(
+            join(at, "sync_rate"),
+            "batched counting (sync_rate other than -1) is not implemented on this data plane: use -1",
+        );
+    }
+    let record = raw.redis.as_ref();
+    let field = |f: fn(&RawRedis) -> Option<String>| record.and_then(f);
+    let host = field(|r| r.host.clone()).or_else(|| raw.redis_host.clone());
+    let redis_at = join(at, "redis");
+    let Some(host) = host else {
+        errors.push(join(&redis_at, "host"), "required field missing");
+        return None;
+    };
+    if record
+        .and_then(|r| r.ssl)
+        .or(raw.redis_ssl)
+        .unwrap_or(false)
+    {
+        errors.push(
+            join(&redis_at, "ssl"),
+            "TLS to Redis is not implemented on this data plane yet",
+        );
+    }
+    let _ = (record.and_then(|r| r.ssl_verify), raw.redis_ssl_verify);
+    let _ = (field(|r| r.server_name.clone()), &raw.redis_server_name);
+    let timeout = record
+        .and_then(|r| r.timeout)
+        .or(raw.redis_timeout)
+        .unwrap_or(2000);
+    let ms = |value: Option<u64>| Duration::from_millis(value.unwrap_or(timeout).max(1));
+    Some(RedisSettings {
+        host,
+        port: record
+            .and_then(|r| r.port)
+            .or(raw.redis_port)
+            .unwrap_or(6379),
+        username: field(|r| r.username.clone()).or_else(|| raw.redis_username.clone()),
+        password: field(|r| r.password.clone())
+            .or_else(|| raw.redis_password.clone())
+            .filter(|p| !p.is_empty()),
+        database: record
+            .and_then(|r| r.database)
+            .or(raw.redis_database)
+            .unwrap_or(0),
+        connect_timeout: ms(record.and_then(|r| r.connect_timeout)),
+        command_timeout: ms(record.and_then(|r| r.read_timeout.max(r.send_timeout))),
+    })
 }
 
 #[cfg(test)]
@@ -327,7 +367,25 @@ mod tests {
             "plugins[0].config.limit_by"
         );
         assert!(one("{minute: 1, policy: cluster}").1.contains("database"));
-        assert!(one("{minute: 1, policy: redis}").1.contains("'redis'"));
+        assert_eq!(
+            one("{minute: 1, policy: redis}"),
+            (
+                "plugins[0].config.redis.host".into(),
+                "required field missing".into()
+            )
+        );
+        assert_eq!(
+            one("{minute: 1, policy: redis, redis: {host: r, ssl: true}}").0,
+            "plugins[0].config.redis.ssl"
+        );
+        let c = check("{minute: 1, policy: redis, redis_host: r.test, redis_port: 6380, redis_password: pw, redis_timeout: 50}").unwrap();
+        let redis = c.redis.unwrap();
+        assert_eq!(
+            (redis.host.as_str(), redis.port, redis.password.as_deref()),
+            ("r.test", 6380, Some("pw"))
+        );
+        assert_eq!(redis.command_timeout, Duration::from_millis(50));
+        assert!(!format!("{redis:?}").contains("pw"));
         assert_eq!(
             one("{minute: 1, sync_rate: 10}").1,
             "sync_rate can only be used with the redis policy"

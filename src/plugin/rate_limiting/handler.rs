@@ -1,8 +1,10 @@
 //! rate-limiting's access and header_filter phases: who is counted (`limit_by` with Kong's
 //! fallback to the client address), the count in each period's window, the 429 with
-//! `Retry-After`, and the `RateLimit-*` / `X-RateLimit-*` headers on the response.
+//! `Retry-After`, and the `RateLimit-*` / `X-RateLimit-*` headers on the response. With the
+//! `redis` policy every request is counted in Redis under Kong's key, as Kong's realtime
+//! (`sync_rate: -1`) redis policy counts it, so Kong nodes and these share one limit.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use pingora::http::ResponseHeader;
@@ -11,6 +13,7 @@ use super::config::{LimitBy, RateLimitingConfig};
 use super::counters::{CounterKey, LocalCounters};
 use super::windows::{decide, Usage};
 use crate::plugin::api::{Access, RequestState};
+use crate::redis::client::RedisClient;
 use crate::respond::ErrorResponse;
 
 /// The headers access decided on, for header_filter (one rate-limiting instance runs per
@@ -25,10 +28,29 @@ pub struct RateLimiter {
     /// `<route_id>:<service_id>` of the instance, Kong's key prefix.
     pub scope: Arc<str>,
     pub counters: Arc<LocalCounters>,
+    /// The `redis` policy's server (`None`: `local`).
+    pub redis: Option<Arc<RedisClient>>,
+}
+
+/// Kong's counting in Redis, for every period at once: each key is incremented (and given
+/// its period's expiry when new) and its count before this request returned.
+const COUNT_SCRIPT: &str = r#"
+local before = {}
+for i, key in ipairs(KEYS) do
+  local n = redis.call("incr", key)
+  if n == 1 then redis.call("expire", key, ARGV[i]) end
+  before[i] = n - 1
+end
+return before
+"#;
+
+fn count_script() -> &'static redis::Script {
+    static SCRIPT: OnceLock<redis::Script> = OnceLock::new();
+    SCRIPT.get_or_init(|| redis::Script::new(COUNT_SCRIPT))
 }
 
 impl RateLimiter {
-    pub fn access(&self, access: &mut Access<'_>) -> Result<(), ErrorResponse> {
+    pub async fn access(&self, access: &mut Access<'_>) -> Result<(), ErrorResponse> {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
@@ -47,7 +69,25 @@ impl RateLimiter {
                 (key, limit)
             })
             .collect();
-        let (before, _) = self.counters.try_count(&keys, now);
+        let before = match &self.redis {
+            None => self.counters.try_count(&keys, now).0,
+            Some(redis) => {
+                let names: Vec<String> = keys.iter().map(|(key, _)| key.kong_key()).collect();
+                let expiries: Vec<u64> = keys
+                    .iter()
+                    .map(|(key, _)| key.period.expiration())
+                    .collect();
+                match redis
+                    .eval::<Vec<u64>>(count_script(), &names, &expiries)
+                    .await
+                {
+                    Ok(before) if before.len() == keys.len() => before,
+                    // Kong's fault_tolerant: without a count the request passes, without headers.
+                    _ if self.conf.fault_tolerant => return Ok(()),
+                    _ => return Err(ErrorResponse::internal()),
+                }
+            }
+        };
         let usages: Vec<Usage> = keys
             .iter()
             .zip(before)

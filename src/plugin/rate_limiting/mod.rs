@@ -1,5 +1,6 @@
 //! Kong's rate-limiting plugin (PRIORITY 910): fixed windows per second ... year, counted
-//! by `limit_by`, `local` policy (process-wide sharded counters kept across reloads).
+//! by `limit_by`; `local` policy (process-wide sharded counters kept across reloads) or
+//! `redis` (Kong's keys, shared with other nodes).
 
 pub mod config;
 pub mod counters;
@@ -61,6 +62,11 @@ impl RateLimitingPluginConfig {
             conf: self.0.clone(),
             scope: Arc::from(scope),
             counters: registry.rate_limit_counters(),
+            redis: self
+                .0
+                .redis
+                .as_ref()
+                .and_then(|settings| registry.redis().client(settings)),
         }))
     }
 }
@@ -101,7 +107,7 @@ impl Plugin for RateLimiting {
     }
 
     async fn access(&self, access: &mut Access<'_>) -> Result<(), ErrorResponse> {
-        self.0.access(access)
+        self.0.access(access).await
     }
 
     fn header_filter(&self, state: &mut RequestState, response: &mut ResponseHeader) {
