@@ -10,6 +10,7 @@ pub mod chain;
 pub mod chain_run;
 pub mod consumer_headers;
 pub mod consumer_match;
+pub mod cors;
 pub mod credential_source;
 pub mod hmac_auth;
 pub mod ip_restriction;

@@ -42,6 +42,7 @@ pub static PLUGINS: &[&PluginSpec] = &[
     &super::acl::SPEC,
     &super::rate_limiting::SPEC,
     &super::request_termination::SPEC,
+    &super::cors::SPEC,
 ];
 
 /// The implemented plugin called `name`.
