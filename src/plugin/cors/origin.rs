@@ -70,7 +70,8 @@ pub fn normalize(origin: &str) -> (String, String) {
         return (origin.to_owned(), origin.to_owned());
     }
     let port = port.filter(|p| {
-        !p.is_empty() && !((scheme == "http" && *p == "80") || (scheme == "https" && *p == "443"))
+        let default_port = (scheme == "http" && *p == "80") || (scheme == "https" && *p == "443");
+        !p.is_empty() && !default_port
     });
     let shown_host = if authority.starts_with('[') {
         format!("[{host}]")
