@@ -60,7 +60,7 @@ services:
         auth_methods: [client_credentials]
         consumer_claim: [client_id]
         client_secret: do-not-print-me
-    - name: rate-limiting
+    - name: zipkin
       config: {}
 "#,
     );

@@ -570,7 +570,7 @@ consumers:
 - tags: []
 - username: kong_id
 plugins:
-- name: cors
+- name: zipkin
 "#,
     );
     assert_error(&e, "services[0].port", "invalid type");
@@ -585,7 +585,7 @@ plugins:
     assert_error(
         &e,
         "plugins[0].name",
-        "plugin 'cors' is a Kong bundled open-source plugin",
+        "plugin 'zipkin' is a Kong bundled open-source plugin",
     );
     assert_eq!(e.len(), 6, "{e}");
     assert_eq!(e.to_string().lines().count(), 6);
