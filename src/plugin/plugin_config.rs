@@ -32,6 +32,23 @@ pub fn without_nulls(value: Value) -> Value {
     }
 }
 
+/// For the plugins' config tests: compiles `yaml` as the `config` of `plugins[0]`; the
+/// errors as (path, message) pairs.
+#[cfg(test)]
+pub fn check_config<T>(
+    compile: fn(Option<Value>, &str, &mut ConfigErrors) -> Option<T>,
+    yaml: &str,
+) -> Result<T, Vec<(String, String)>> {
+    let mut errors = ConfigErrors::default();
+    let value = serde_yaml::from_str(yaml).map_err(|e| vec![(String::new(), e.to_string())])?;
+    compile(Some(value), "plugins[0]", &mut errors).ok_or_else(|| {
+        errors
+            .iter()
+            .map(|e| (e.path.clone(), e.message.clone()))
+            .collect()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -308,14 +308,7 @@ mod tests {
     use super::*;
 
     fn check(yaml: &str) -> Result<RateLimitingConfig, Vec<(String, String)>> {
-        let mut errors = ConfigErrors::default();
-        let value = serde_yaml::from_str(yaml).unwrap();
-        compile(Some(value), "plugins[0]", &mut errors).ok_or_else(|| {
-            errors
-                .iter()
-                .map(|e| (e.path.clone(), e.message.clone()))
-                .collect()
-        })
+        crate::plugin::plugin_config::check_config(compile, yaml)
     }
 
     #[test]
