@@ -17,6 +17,7 @@ use crate::config::compiled::{CompiledRoute, CompiledService, ServiceTarget};
 use crate::finished_request::FinishedRequest;
 use crate::metrics::ResponseSource;
 use crate::plugin::chain_run::PluginRun;
+use crate::plugin::request_size_limiting::{self, BODY_OVER_LIMIT};
 use crate::request_id::new_request_id;
 use crate::request_routing::{request_host, route_request};
 use crate::respond::ErrorResponse;
@@ -177,6 +178,7 @@ impl ProxyHttp for Gateway {
         };
         ctx.route = Some(routed.route);
         ctx.plugins.state.route = Some(routed.route);
+        ctx.plugins.state.route_match = Some(routed.found);
         ctx.matched_path_len = routed.matched_path_len;
         ctx.normalized_path = routed.normalized_path;
         if let Some(response) = routed.refusal {
@@ -268,21 +270,35 @@ impl ProxyHttp for Gateway {
         let (route, service) = ctx
             .matched()
             .ok_or_else(|| Error::new(ErrorType::InternalError))?;
-        let path = upstream_path(
-            ctx.normalized_path
-                .as_deref()
-                .unwrap_or(session.req_header().uri.path()),
-            session.req_header().uri.query(),
-            ctx.matched_path_len,
-            route.strip_path,
-            service.path.as_deref(),
-            route.path_handling,
-        );
+        let query = session.req_header().uri.query();
+        let path = match &ctx.plugins.state.upstream_path {
+            // A plugin set the upstream path itself (request-transformer's `replace.uri`).
+            Some(path) => match query {
+                Some(query) => format!("{path}?{query}"),
+                None => path.clone(),
+            },
+            None => upstream_path(
+                ctx.normalized_path
+                    .as_deref()
+                    .unwrap_or(session.req_header().uri.path()),
+                query,
+                ctx.matched_path_len,
+                route.strip_path,
+                service.path.as_deref(),
+                route.path_handling,
+            ),
+        };
         let uri = http::Uri::try_from(path).map_err(|_| Error::new(ErrorType::InternalError))?;
         upstream.set_uri(uri);
 
         let original_host = request_host(session.req_header()).map(str::to_owned);
-        if let Some(host) = &ctx.upstream_host {
+        if let Some(host) = ctx
+            .plugins
+            .state
+            .upstream_host
+            .as_ref()
+            .or(ctx.upstream_host.as_ref())
+        {
             upstream.insert_header(http::header::HOST, host.as_str())?;
         }
         if let Some(client) = ctx.plugins.state.client_ip.map(|ip| ip.to_string()) {
@@ -320,14 +336,22 @@ impl ProxyHttp for Gateway {
         &self,
         _session: &mut Session,
         body: &mut Option<Bytes>,
-        _end_of_stream: bool,
+        end_of_stream: bool,
         ctx: &mut RequestContext,
     ) -> Result<()> {
-        // Form-body credentials were read whole (and are replayed as one chunk): send the
-        // body without them instead, on every attempt.
-        let replacement = ctx.plugins.state.upstream_body.as_ref();
-        if let (Some(replacement), Some(_)) = (replacement, body.as_ref()) {
-            *body = Some(replacement.clone());
+        // A plugin read the body whole (Pingora replays it as one chunk, or as nothing when
+        // it was empty) and rewrote it: send the new body instead, on every attempt.
+        if let Some(replacement) = &ctx.plugins.state.upstream_body {
+            if body.is_some() || end_of_stream {
+                *body = Some(replacement.clone());
+            }
+        }
+        if let (Some(limit), Some(chunk)) = (ctx.plugins.state.request_body_limit, body.as_ref()) {
+            let state = &mut ctx.plugins.state;
+            state.request_body_seen = state.request_body_seen.saturating_add(chunk.len() as u64);
+            if state.request_body_seen > limit {
+                return Err(Error::new(ErrorType::Custom(BODY_OVER_LIMIT)));
+            }
         }
         Ok(())
     }
@@ -362,6 +386,7 @@ impl ProxyHttp for Gateway {
             response.insert_header("X-Kong-Proxy-Latency", proxy_ms.to_string())?;
         }
         response.insert_header(REQUEST_ID_HEADER, ctx.request_id.as_str())?;
+        ctx.plugins.state.upstream_response = true;
         ctx.plugins.header_filter(&ctx.snapshot, response);
         Ok(())
     }
@@ -429,7 +454,8 @@ impl ProxyHttp for Gateway {
                 can_reuse_downstream: false,
             };
         }
-        if error.esource() == &ErrorSource::Downstream {
+        let over_limit = error.etype() == &ErrorType::Custom(BODY_OVER_LIMIT);
+        if error.esource() == &ErrorSource::Downstream && !over_limit {
             // Nobody left to answer (or a client too slow to send its body).
             return FailToProxy {
                 error_code: 0,
@@ -443,6 +469,7 @@ impl ProxyHttp for Gateway {
             ErrorType::HTTPStatus(code) => ErrorResponse::for_status(*code),
             ErrorType::Custom(NO_HEALTHY_TARGET) => ErrorResponse::no_healthy_target(),
             ErrorType::Custom(NAME_RESOLUTION_FAILED) => ErrorResponse::name_resolution_failed(),
+            ErrorType::Custom(BODY_OVER_LIMIT) => request_size_limiting::too_large(false),
             ErrorType::InternalError => ErrorResponse::internal(),
             _ => ErrorResponse::upstream_invalid(),
         };

@@ -7,7 +7,7 @@ use pingora::http::RequestHeader;
 
 use crate::config::compiled::CompiledConfig;
 use crate::respond::ErrorResponse;
-use crate::router::{normalize_path, protocol_check, ProtocolRedirect, Request};
+use crate::router::{normalize_path, protocol_check, ProtocolRedirect, Request, RouteMatch};
 use crate::tls::Downstream;
 
 /// Longest path and query accepted (nginx's default under Kong answers 414 beyond 8 KiB);
@@ -18,6 +18,8 @@ pub const MAX_REQUEST_TARGET: usize = 8192;
 pub struct Routed {
     /// Index into `CompiledConfig::routes`.
     pub route: usize,
+    /// How the route matched (a regex path's captures are read from it).
+    pub found: RouteMatch,
     /// Bytes of the normalised path matched by the route's path (for `strip_path`).
     pub matched_path_len: usize,
     /// The normalised path, when it differs from the request's.
@@ -73,6 +75,7 @@ pub fn route_request(
     });
     Ok(Routed {
         route: found.route,
+        found,
         matched_path_len: found.matched_path_len,
         normalized_path: match path {
             Cow::Owned(path) => Some(path),

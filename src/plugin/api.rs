@@ -129,6 +129,8 @@ impl Access<'_> {
 pub struct RequestState {
     /// The matched route: an index into `CompiledConfig::routes` (`None` when none matched).
     pub route: Option<usize>,
+    /// How it matched (for a regex path's captures, `Router::captures`).
+    pub route_match: Option<crate::router::RouteMatch>,
     /// The client's address as Kong's `kong.client.get_forwarded_ip()` gives it: the peer,
     /// or the address a trusted proxy forwarded (`trusted_ips`, `real_ip_header`).
     pub client_ip: Option<IpAddr>,
@@ -143,6 +145,21 @@ pub struct RequestState {
     /// A body to send upstream instead of the client's (credentials removed from it, or
     /// rewritten by a transformer).
     pub upstream_body: Option<Bytes>,
+    /// The most body bytes the request may stream upstream (request-size-limiting's limit
+    /// for a chunked body too long to read in the access phase); past it the request fails
+    /// with Kong's 413.
+    pub request_body_limit: Option<u64>,
+    /// Body bytes streamed upstream so far, counted against `request_body_limit`.
+    pub request_body_seen: u64,
+    /// The upstream path (query aside) instead of the one routing gives (Kong's
+    /// `kong.service.request.set_path`, request-transformer's `replace.uri`).
+    pub upstream_path: Option<String>,
+    /// The upstream `Host` instead of the service's or the client's (Kong's
+    /// `kong.service.request.set_header("host", ...)`).
+    pub upstream_host: Option<String>,
+    /// Set for the response header the upstream sent (header_filter also runs on the
+    /// gateway's own answers, whose body is not run through body_filter).
+    pub upstream_response: bool,
     /// Per-request data of individual plugins between their phases, one value per type
     /// (a plugin's own private type; at most one instance of a plugin runs per request).
     pub extensions: http::Extensions,

@@ -136,19 +136,12 @@ pub fn is_small_form_post(request: &RequestHeader) -> bool {
 
 /// Reads the whole (small) form body; Pingora's retry buffer replays it to the upstream.
 pub async fn read_form_body(session: &mut Session) -> Result<Bytes, CredentialsError> {
-    session.as_downstream_mut().enable_retry_buffering();
-    let mut body = Vec::new();
-    while let Some(chunk) = session
-        .read_request_body()
+    crate::plugin::request_body::read_replayable(session, MAX_FORM_BODY)
         .await
-        .map_err(|_| CredentialsError::BadCharacters)?
-    {
-        body.extend_from_slice(&chunk);
-        if body.len() > MAX_FORM_BODY {
-            return Err(CredentialsError::Ambiguous);
-        }
-    }
-    Ok(Bytes::from(body))
+        .map_err(|error| match error {
+            crate::plugin::request_body::BodyError::TooLarge => CredentialsError::Ambiguous,
+            crate::plugin::request_body::BodyError::Unreadable => CredentialsError::BadCharacters,
+        })
 }
 
 #[cfg(test)]

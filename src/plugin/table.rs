@@ -41,8 +41,12 @@ pub static PLUGINS: &[&PluginSpec] = &[
     &super::ip_restriction::SPEC,
     &super::acl::SPEC,
     &super::rate_limiting::SPEC,
+    &super::request_size_limiting::SPEC,
     &super::request_termination::SPEC,
+    &super::request_transformer::SPEC,
+    &super::response_transformer::SPEC,
     &super::cors::SPEC,
+    &super::correlation_id::SPEC,
 ];
 
 /// The implemented plugin called `name`.

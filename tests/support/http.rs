@@ -111,6 +111,37 @@ pub fn request_with_host(
     read_response(BufReader::new(stream), method == "HEAD")
 }
 
+/// Sends a POST whose body is chunked (`Transfer-Encoding: chunked`, chunks of
+/// `chunk_size`), then reads the response; a write the server cut short (it answered
+/// before the end of the body) is not an error.
+pub fn post_chunked(
+    url: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+    chunk_size: usize,
+) -> std::io::Result<Response> {
+    let (addr, path) = split_url(url);
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
+    stream.set_read_timeout(Some(IO_TIMEOUT))?;
+    stream.set_write_timeout(Some(IO_TIMEOUT))?;
+    let mut head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n"
+    );
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    let mut wire = head.into_bytes();
+    for chunk in body.chunks(chunk_size.max(1)) {
+        wire.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+        wire.extend_from_slice(chunk);
+        wire.extend_from_slice(b"\r\n");
+    }
+    wire.extend_from_slice(b"0\r\n\r\n");
+    let _ = stream.write_all(&wire).and_then(|()| stream.flush());
+    read_response(BufReader::new(stream), false)
+}
+
 fn bad(msg: impl Into<String>) -> std::io::Error {
     std::io::Error::new(std::io::ErrorKind::InvalidData, msg.into())
 }

@@ -4,9 +4,8 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use bytes::Bytes;
+use crate::plugin::request_body;
 use pingora::http::RequestHeader;
-use pingora_proxy::Session;
 
 use super::config::HmacAuthConfig;
 use super::signature::{self, Algorithm, HmacParams, RequestLine};
@@ -131,7 +130,10 @@ async fn authenticate(conf: &HmacAuthConfig, access: &mut Access<'_>) -> Result<
             .headers
             .get("digest")
             .map(|v| v.as_bytes().to_vec());
-        let body_ok = match read_body(access.session).await {
+        let body_ok = match request_body::read_replayable(access.session, MAX_BODY)
+            .await
+            .ok()
+        {
             Some(body) => signature::body_matches(&body, digest.as_deref()),
             None => false,
         };
@@ -241,28 +243,6 @@ fn http_version(version: http::Version) -> &'static str {
         http::Version::HTTP_3 => "3.0",
         _ => "1.1",
     }
-}
-
-/// The whole body, at most [`MAX_BODY`] bytes (`None`: larger, or it could not be read);
-/// the retry buffer replays it to the upstream.
-async fn read_body(session: &mut Session) -> Option<Bytes> {
-    let declared = session
-        .req_header()
-        .headers
-        .get(http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok());
-    if declared.is_some_and(|len| len > MAX_BODY as u64) {
-        return None;
-    }
-    session.as_downstream_mut().enable_retry_buffering();
-    let mut body = Vec::new();
-    while let Some(chunk) = session.read_request_body().await.ok()? {
-        body.extend_from_slice(&chunk);
-        if body.len() > MAX_BODY {
-            return None;
-        }
-    }
-    Some(Bytes::from(body))
 }
 
 #[cfg(test)]

@@ -37,7 +37,7 @@ fn ranges(list: &[String], path: &str, errors: &mut ConfigErrors) -> Vec<IpCidr>
         .filter_map(|(i, entry)| match entry.parse::<IpCidr>() {
             Ok(range) => Some(range),
             Err(message) => {
-                errors.push(format!("{path}[{}]", i + 1), message);
+                errors.push(format!("{path}[{i}]"), message);
                 None
             }
         })
@@ -111,7 +111,7 @@ mod tests {
         assert_eq!(
             check("{allow: [10.0.0.1, 10.0.0.0/33]}").unwrap_err(),
             [(
-                "plugins[0].config.allow[2]".to_owned(),
+                "plugins[0].config.allow[1]".to_owned(),
                 "invalid ip or cidr range: '10.0.0.0/33'".to_owned()
             )]
         );
