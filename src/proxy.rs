@@ -17,6 +17,7 @@ use crate::config::compiled::{CompiledRoute, CompiledService, ServiceTarget};
 use crate::finished_request::FinishedRequest;
 use crate::metrics::ResponseSource;
 use crate::plugin::chain_run::PluginRun;
+use crate::plugin::log_phase::{request_header_size, response_header_size, LogPhase};
 use crate::plugin::request_size_limiting::{self, BODY_OVER_LIMIT};
 use crate::request_id::new_request_id;
 use crate::request_routing::{request_host, route_request};
@@ -61,6 +62,10 @@ pub struct RequestContext {
     upstream_host: Option<String>,
     /// Whether the peer is one of `trusted_ips` (its `X-Forwarded-*` are kept).
     peer_trusted: bool,
+    /// The upstream address of each attempt (the log object's `tries`).
+    peers: Vec<std::net::SocketAddr>,
+    /// Counts the request in flight until it is dropped.
+    _in_flight: crate::metrics::InFlight,
 }
 
 impl RequestContext {
@@ -100,6 +105,33 @@ impl RequestContext {
     /// The matched route, with or without a service.
     fn matched_route(&self) -> Option<&CompiledRoute> {
         self.snapshot.config.routes.get(self.route?)
+    }
+
+    /// The path and query sent upstream for `request` on `route` of `service`.
+    fn upstream_uri(
+        &self,
+        request: &RequestHeader,
+        route: &CompiledRoute,
+        service: &CompiledService,
+    ) -> String {
+        let query = request.uri.query();
+        match &self.plugins.state.upstream_path {
+            // A plugin set the upstream path itself (request-transformer's `replace.uri`).
+            Some(path) => match query {
+                Some(query) => format!("{path}?{query}"),
+                None => path.clone(),
+            },
+            None => upstream_path(
+                self.normalized_path
+                    .as_deref()
+                    .unwrap_or(request.uri.path()),
+                query,
+                self.matched_path_len,
+                route.strip_path,
+                service.path.as_deref(),
+                route.path_handling,
+            ),
+        }
     }
 }
 
@@ -145,6 +177,8 @@ impl ProxyHttp for Gateway {
             tried: Vec::new(),
             upstream_host: None,
             peer_trusted: false,
+            peers: Vec::new(),
+            _in_flight: crate::metrics::InFlight::start(),
         }
     }
 
@@ -258,6 +292,9 @@ impl ProxyHttp for Gateway {
         }
         ctx.upstream_host = (!preserve_host).then_some(destination.host_header);
         ctx.pick = destination.pick;
+        ctx.peers.push(destination.address);
+        // Each attempt streams the body again: request-size-limiting counts it afresh.
+        ctx.plugins.state.request_body_seen = 0;
         Ok(Box::new(peer))
     }
 
@@ -270,24 +307,7 @@ impl ProxyHttp for Gateway {
         let (route, service) = ctx
             .matched()
             .ok_or_else(|| Error::new(ErrorType::InternalError))?;
-        let query = session.req_header().uri.query();
-        let path = match &ctx.plugins.state.upstream_path {
-            // A plugin set the upstream path itself (request-transformer's `replace.uri`).
-            Some(path) => match query {
-                Some(query) => format!("{path}?{query}"),
-                None => path.clone(),
-            },
-            None => upstream_path(
-                ctx.normalized_path
-                    .as_deref()
-                    .unwrap_or(session.req_header().uri.path()),
-                query,
-                ctx.matched_path_len,
-                route.strip_path,
-                service.path.as_deref(),
-                route.path_handling,
-            ),
-        };
+        let path = ctx.upstream_uri(session.req_header(), route, service);
         let uri = http::Uri::try_from(path).map_err(|_| Error::new(ErrorType::InternalError))?;
         upstream.set_uri(uri);
 
@@ -505,9 +525,43 @@ impl ProxyHttp for Gateway {
     ) {
         let finished = finished_request(session, ctx);
         crate::access_log::write(self.settings.log_format, &finished);
-        crate::metrics::record_request(&ctx.snapshot, ctx.route, &finished);
-        ctx.plugins.log(&ctx.snapshot, &finished);
+        crate::metrics::record_request();
+        if ctx.plugins.logs(&ctx.snapshot) {
+            let log = log_phase(session, ctx, &finished);
+            ctx.plugins.log(&ctx.snapshot, &log);
+        }
     }
+}
+
+/// What the plugins' log phase sees of the request.
+fn log_phase<'a>(
+    session: &'a Session,
+    ctx: &'a RequestContext,
+    finished: &'a FinishedRequest<'a>,
+) -> LogPhase<'a> {
+    let request = session.req_header();
+    let mut log = LogPhase::new(finished, &ctx.snapshot, &ctx.plugins.state, request);
+    log.response = session.response_written();
+    let downstream = Downstream::of(session);
+    log.scheme = downstream.scheme();
+    log.server_port = session
+        .server_addr()
+        .and_then(|addr| addr.as_inet())
+        .map(|addr| addr.port());
+    if ctx.tries > 0 {
+        log.upstream_uri = ctx
+            .matched()
+            .map(|(route, service)| ctx.upstream_uri(request, route, service));
+    }
+    log.peers = &ctx.peers;
+    log.request_size = request_header_size(request) + session.body_bytes_read() as u64;
+    log.response_size =
+        log.response.map_or(0, response_header_size) + session.body_bytes_sent() as u64;
+    log.tls = session
+        .digest()
+        .and_then(|digest| digest.ssl_digest.as_ref())
+        .map(|tls| (tls.version.to_string(), tls.cipher.to_string()));
+    log
 }
 
 /// The facts of a finished request, for the access log and the metrics.

@@ -16,7 +16,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::config::compiled::{CompiledConfig, Consumer};
-use crate::finished_request::FinishedRequest;
 use crate::oidc::token_cache::Lookup;
 use crate::snapshot::Snapshot;
 
@@ -26,6 +25,9 @@ pub use route_counters::{RequestOutcome, ResponseSource, RouteMetrics};
 /// Downstream connections of the proxy listeners (nginx's stub_status meaning).
 #[derive(Debug, Default)]
 pub struct Connections {
+    /// Requests being served right now (nginx's `writing`: from the request header read to
+    /// the log phase).
+    pub requests_in_flight: AtomicU64,
     /// Connections that reached the proxy (after the TLS handshake, for TLS listeners).
     pub accepted: AtomicU64,
     /// Open right now.
@@ -123,8 +125,9 @@ pub fn global() -> &'static Metrics {
 #[derive(Default)]
 pub struct SnapshotMetrics {
     pub routes: Vec<Arc<RouteMetrics>>,
-    /// Interned consumer label of each consumer in `config.consumers.list`.
-    pub consumers: Vec<u32>,
+    /// Interned consumer label (Kong's: the username) of each consumer in
+    /// `config.consumers.list`; `None` for a consumer without a username.
+    pub consumers: Vec<Option<u32>>,
 }
 
 impl SnapshotMetrics {
@@ -154,11 +157,12 @@ impl Metrics {
             .routes
             .iter()
             .map(|route| {
-                // A route without a service is labelled with an empty service, as in Kong.
+                // Kong's labels: the service's name, else its host; a route without a
+                // service has an empty one.
                 let service = route
                     .service
                     .and_then(|i| config.services.get(i))
-                    .map(|s| s.name.clone().unwrap_or_else(|| s.id.clone()))
+                    .map(|s| s.name.clone().unwrap_or_else(|| s.host.clone()))
                     .unwrap_or_default();
                 let name = route.name.clone().unwrap_or_else(|| route.id.clone());
                 known
@@ -174,14 +178,15 @@ impl Metrics {
             .list
             .iter()
             .map(|consumer| {
-                let name = consumer_label(consumer);
+                // Kong's prometheus plugin labels a consumer with its username only.
+                let name = consumer.username.as_deref()?;
                 if let Some(id) = labels.by_name.get(name) {
-                    return *id;
+                    return Some(*id);
                 }
                 let id = labels.names.len() as u32;
                 labels.names.push(name.to_owned());
                 labels.by_name.insert(name.to_owned(), id);
-                id
+                Some(id)
             })
             .collect();
         SnapshotMetrics { routes, consumers }
@@ -209,22 +214,40 @@ impl Metrics {
     }
 }
 
-/// Counts one finished proxy request (route index `route` of `snapshot`, if one matched).
-pub fn record_request(snapshot: &Snapshot, route: Option<usize>, request: &FinishedRequest<'_>) {
-    let metrics = global();
-    metrics.total_requests.fetch_add(1, Ordering::Relaxed);
-    let consumer = request.consumer.and_then(|consumer| {
+/// Counts one finished proxy request in `kong_nginx_requests_total` (the per-route families
+/// are the prometheus plugin's, recorded in its log phase).
+pub fn record_request() {
+    global().total_requests.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Counts a request in flight from its creation to its drop (nginx's `writing` state).
+pub struct InFlight(());
+
+impl InFlight {
+    pub fn start() -> Self {
+        global()
+            .connections
+            .requests_in_flight
+            .fetch_add(1, Ordering::Relaxed);
+        Self(())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        global()
+            .connections
+            .requests_in_flight
+            .fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl SnapshotMetrics {
+    /// The interned label of `consumer` in this snapshot (Kong's: its username).
+    pub fn consumer_label(&self, snapshot: &Snapshot, consumer: &Consumer) -> Option<u32> {
         let index = snapshot.config.consumers.by_id.get(&consumer.id)?;
-        snapshot.metrics.consumers.get(*index).copied()
-    });
-    snapshot.metrics.route(route).record(&RequestOutcome {
-        status: request.status,
-        source: request.source,
-        consumer,
-        request: request.request_latency,
-        upstream: request.upstream_latency,
-        gateway: request.gateway_latency,
-    });
+        self.consumers.get(*index).copied().flatten()
+    }
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -265,9 +288,12 @@ consumers:
         assert_eq!(first.routes[0].service, "metrics-test-svc");
         assert_eq!(first.consumers, again.consumers);
         let names = metrics.consumer_names();
-        let label = |i: usize| names[first.consumers[i] as usize].as_str();
+        let label = |i: usize| names[first.consumers[i].unwrap() as usize].as_str();
         assert_eq!(label(0), "metrics-test-alice");
-        assert_eq!(label(1), "metrics-test-bob");
+        assert_eq!(
+            first.consumers[1], None,
+            "no username: Kong's label is empty"
+        );
 
         let renamed = YAML.replace("metrics-test-a", "metrics-test-c");
         let third = metrics.for_config(&compile_declarative_str(&renamed).unwrap());

@@ -1,18 +1,21 @@
 //! The Prometheus text exposition (format 0.0.4) of every counter, written on each scrape.
 //!
-//! Kong's metric names where Kong's prometheus plugin has one; ours start `oidc_gateway_`.
+//! Kong's metric names and labels where Kong's prometheus plugin has one (the per-route
+//! families hold what the plugin recorded, as its switches said); ours start
+//! `oidc_gateway_`.
 
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::UNIX_EPOCH;
 
-use super::histogram::{HistogramSnapshot, BUCKETS_MS};
+use super::histogram::HistogramSnapshot;
 use super::idp_calls::{IdpEndpoint, IdpOutcome};
 use super::route_counters::RouteMetrics;
 use super::status_page::{readiness, token_cache_entries};
 use super::Metrics;
 use crate::balancer::Balancer;
+use crate::plugin::prometheus::Prometheus;
 use crate::snapshot::SnapshotStore;
 
 /// Kong's `workspace` label; this data plane has one workspace.
@@ -24,15 +27,67 @@ pub fn render(store: &SnapshotStore) -> String {
     let snapshot = store.current();
     let mut out = String::with_capacity(16 * 1024);
     let routes = metrics.all_routes();
-    requests(&mut out, metrics, &routes);
+    let consumers = metrics.consumer_names();
+    requests(&mut out, &routes, &consumers);
+    bandwidth(&mut out, &routes, &consumers);
     latencies(&mut out, &routes);
     connections(&mut out, metrics);
-    target_health(&mut out, &snapshot.config.upstreams);
+    node(&mut out);
+    if exports_upstream_health(&snapshot) {
+        target_health(&mut out, &snapshot.config.upstreams);
+    }
     configuration(&mut out, store, &snapshot);
     token_cache(&mut out, metrics, token_cache_entries(&snapshot));
     idp(&mut out, metrics);
     redis_failures(&mut out);
+    log_queues(&mut out);
     out
+}
+
+/// The log plugins' queues, by log server (queues to one server summed).
+fn log_queues(out: &mut String) {
+    let mut servers: std::collections::BTreeMap<&str, [u64; 4]> = Default::default();
+    let queues = crate::plugin::log_queue::all();
+    for queue in &queues {
+        let c = &queue.counters;
+        let sums = servers.entry(queue.label.as_str()).or_default();
+        for (sum, value) in sums.iter_mut().zip([
+            queue.len() as u64,
+            load(&c.sent),
+            load(&c.dropped),
+            load(&c.lost),
+        ]) {
+            *sum += value;
+        }
+    }
+    header(
+        out,
+        "oidc_gateway_log_queue_entries",
+        "gauge",
+        "Log entries waiting in the log plugins' queues, by log server",
+    );
+    for (server, [waiting, ..]) in &servers {
+        let _ = writeln!(
+            out,
+            "oidc_gateway_log_queue_entries{{server=\"{}\"}} {waiting}",
+            escaped(server)
+        );
+    }
+    header(
+        out,
+        "oidc_gateway_log_queue_entries_total",
+        "counter",
+        "Log entries by what became of them: sent, dropped (queue full), lost (max_retry_time)",
+    );
+    for (server, [_, sent, dropped, lost]) in &servers {
+        for (outcome, value) in [("sent", sent), ("dropped", dropped), ("lost", lost)] {
+            let _ = writeln!(
+                out,
+                "oidc_gateway_log_queue_entries_total{{server=\"{}\",outcome=\"{outcome}\"}} {value}",
+                escaped(server)
+            );
+        }
+    }
 }
 
 /// Failed Redis calls (connects, timeouts, errors); requests went on without Redis.
@@ -71,30 +126,42 @@ fn load(counter: &AtomicU64) -> u64 {
     counter.load(Ordering::Relaxed)
 }
 
-fn requests(out: &mut String, metrics: &Metrics, routes: &[Arc<RouteMetrics>]) {
+/// Whether a prometheus instance of the configuration has `upstream_health_metrics` on
+/// (Kong exports `kong_upstream_target_health` only then).
+fn exports_upstream_health(snapshot: &crate::snapshot::Snapshot) -> bool {
+    snapshot
+        .config
+        .plugins
+        .iter()
+        .filter_map(Prometheus::of)
+        .any(|config| config.upstream_health_metrics)
+}
+
+fn consumer_name(consumers: &[String], consumer: Option<u32>) -> &str {
+    consumer
+        .and_then(|c| consumers.get(c as usize))
+        .map_or("", String::as_str)
+}
+
+fn requests(out: &mut String, routes: &[Arc<RouteMetrics>], consumers: &[String]) {
     header(
         out,
         "kong_http_requests_total",
         "counter",
         "HTTP status codes per consumer/service/route in Kong",
     );
-    let consumers = metrics.consumer_names();
     let mut overflow = 0;
     for route in routes {
         overflow += load(&route.overflow);
         for (labels, count) in route.requests() {
-            let consumer = labels
-                .consumer
-                .and_then(|c| consumers.get(c as usize))
-                .map_or("", String::as_str);
             let _ = writeln!(
                 out,
                 "kong_http_requests_total{{service=\"{}\",route=\"{}\",code=\"{}\",source=\"{}\",workspace=\"{WORKSPACE}\",consumer=\"{}\"}} {count}",
                 escaped(&route.service),
                 escaped(&route.route),
                 labels.code,
-                labels.source().label(),
-                escaped(consumer),
+                labels.source().prometheus_label(),
+                escaped(consumer_name(consumers, labels.consumer)),
             );
         }
     }
@@ -102,14 +169,35 @@ fn requests(out: &mut String, metrics: &Metrics, routes: &[Arc<RouteMetrics>]) {
         out,
         "oidc_gateway_metrics_label_overflow_total",
         "counter",
-        "Requests not counted in kong_http_requests_total: too many label combinations on one route",
+        "Requests not counted in kong_http_requests_total or kong_bandwidth_bytes: too many label combinations on one route",
     );
     let _ = writeln!(out, "oidc_gateway_metrics_label_overflow_total {overflow}");
 }
 
+fn bandwidth(out: &mut String, routes: &[Arc<RouteMetrics>], consumers: &[String]) {
+    header(
+        out,
+        "kong_bandwidth_bytes",
+        "counter",
+        "Total bandwidth (ingress/egress) throughput in bytes",
+    );
+    for route in routes {
+        for (direction, consumer, bytes) in route.bandwidth() {
+            let _ = writeln!(
+                out,
+                "kong_bandwidth_bytes{{service=\"{}\",route=\"{}\",direction=\"{}\",workspace=\"{WORKSPACE}\",consumer=\"{}\"}} {bytes}",
+                escaped(&route.service),
+                escaped(&route.route),
+                direction.label(),
+                escaped(consumer_name(consumers, consumer)),
+            );
+        }
+    }
+}
+
 fn histogram(out: &mut String, name: &str, labels: &str, snapshot: &HistogramSnapshot) {
     let separator = if labels.is_empty() { "" } else { "," };
-    for (bound, count) in BUCKETS_MS.iter().zip(snapshot.cumulative.iter()) {
+    for (bound, count) in snapshot.bounds.iter().zip(snapshot.cumulative.iter()) {
         let _ = writeln!(
             out,
             "{name}_bucket{{{labels}{separator}le=\"{bound}\"}} {count}"
@@ -169,15 +257,23 @@ fn connections(out: &mut String, metrics: &Metrics) {
         "gauge",
         "Number of connections by subsystem",
     );
+    let node_id = node_id();
     let c = &metrics.connections;
+    let active = load(&c.active);
+    let writing = load(&c.requests_in_flight);
+    let total = load(&metrics.total_requests);
+    // No `reading` state: Pingora reads a request header before the gateway sees it.
     for (state, value) in [
         ("accepted", load(&c.accepted)),
-        ("active", load(&c.active)),
+        ("active", active),
         ("handled", load(&c.handled)),
+        ("total", total),
+        ("writing", writing),
+        ("waiting", active.saturating_sub(writing)),
     ] {
         let _ = writeln!(
             out,
-            "kong_nginx_connections_total{{subsystem=\"http\",state=\"{state}\"}} {value}"
+            "kong_nginx_connections_total{{node_id=\"{node_id}\",subsystem=\"http\",state=\"{state}\"}} {value}"
         );
     }
     header(
@@ -188,9 +284,59 @@ fn connections(out: &mut String, metrics: &Metrics) {
     );
     let _ = writeln!(
         out,
-        "kong_nginx_requests_total{{subsystem=\"http\"}} {}",
-        load(&metrics.total_requests)
+        "kong_nginx_requests_total{{node_id=\"{node_id}\",subsystem=\"http\"}} {total}"
     );
+}
+
+/// This process's node id (a v4 UUID, new at each start, as a DB-less Kong without a
+/// persisted prefix has).
+pub fn node_id() -> &'static str {
+    static NODE_ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    NODE_ID.get_or_init(crate::plugin::correlation_id::generator::uuid_v4)
+}
+
+/// `kong_node_info`, `kong_datastore_reachable` (DB-less: no datastore to lose, always 1,
+/// as Kong's `off` strategy reports) and the process's memory.
+fn node(out: &mut String) {
+    let node_id = node_id();
+    header(
+        out,
+        "kong_node_info",
+        "gauge",
+        "Kong Node metadata information",
+    );
+    let _ = writeln!(
+        out,
+        "kong_node_info{{node_id=\"{node_id}\",version=\"{}\"}} 1",
+        env!("CARGO_PKG_VERSION")
+    );
+    header(
+        out,
+        "kong_datastore_reachable",
+        "gauge",
+        "Datastore reachable from Kong, 0 is unreachable",
+    );
+    let _ = writeln!(out, "kong_datastore_reachable 1");
+    if let Some(resident) = resident_bytes() {
+        header(
+            out,
+            "kong_memory_workers_lua_vms_bytes",
+            "gauge",
+            "Allocated bytes in worker Lua VM (here: the process's resident memory; one process, no Lua)",
+        );
+        let _ = writeln!(
+            out,
+            "kong_memory_workers_lua_vms_bytes{{node_id=\"{node_id}\",pid=\"{}\",kong_subsystem=\"http\"}} {resident}",
+            std::process::id()
+        );
+    }
+}
+
+/// The process's resident set size, from `/proc/self/statm` (Linux).
+fn resident_bytes() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4096)
 }
 
 /// Kong's states; the target's current one has the value 1.

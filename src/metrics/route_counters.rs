@@ -1,5 +1,7 @@
-//! Per-route request counters and latency histograms: Kong's `kong_http_requests_total`
-//! and `kong_*_latency_ms`, kept on atomics in the route's own struct (no lock per request).
+//! Per-route request counters, bandwidth and latency histograms: Kong's
+//! `kong_http_requests_total`, `kong_bandwidth_bytes` and `kong_*_latency_ms`, kept on
+//! atomics in the route's own struct (no lock per request). The prometheus plugin records
+//! into them, as its switches say.
 //!
 //! The `(code, source, consumer)` combinations of a route live in a small lock-free open
 //! addressing table: a request costs a hash, usually one probe and one atomic addition.
@@ -7,7 +9,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use super::histogram::Histogram;
+use super::histogram::{Histogram, KONG_LATENCY_BUCKETS_MS, UPSTREAM_LATENCY_BUCKETS_MS};
 
 /// Who produced the response, Kong's `source` label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,11 +23,20 @@ pub enum ResponseSource {
 }
 
 impl ResponseSource {
+    /// The access log's value (which tells proxy errors apart).
     pub fn label(self) -> &'static str {
         match self {
             ResponseSource::Service => "service",
             ResponseSource::Kong => "kong",
             ResponseSource::Error => "error",
+        }
+    }
+
+    /// Kong's prometheus `source` label: `service` when the upstream answered, else `kong`.
+    pub fn prometheus_label(self) -> &'static str {
+        match self {
+            ResponseSource::Service => "service",
+            ResponseSource::Kong | ResponseSource::Error => "kong",
         }
     }
 
@@ -99,8 +110,8 @@ impl LabelTable {
         }
     }
 
-    /// Adds one to `key`'s count; false when the table is full.
-    fn increment(&self, key: u64) -> bool {
+    /// Adds `amount` to `key`'s count; false when the table is full.
+    fn add(&self, key: u64, amount: u64) -> bool {
         let mask = self.slots.len() - 1;
         let mut index = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as usize & mask;
         for _ in 0..self.slots.len() {
@@ -119,7 +130,7 @@ impl LabelTable {
                     };
             }
             if current == key {
-                slot.count.fetch_add(1, Ordering::Relaxed);
+                slot.count.fetch_add(amount, Ordering::Relaxed);
                 return true;
             }
             index = (index + 1) & mask;
@@ -155,11 +166,29 @@ pub struct RequestOutcome {
     pub gateway: Duration,
 }
 
+/// Kong's `direction` label of `kong_bandwidth_bytes`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Ingress,
+    Egress,
+}
+
+impl Direction {
+    pub fn label(self) -> &'static str {
+        match self {
+            Direction::Ingress => "ingress",
+            Direction::Egress => "egress",
+        }
+    }
+}
+
 /// The counters of one (service, route) pair; they survive reloads that keep both names.
 pub struct RouteMetrics {
     pub service: String,
     pub route: String,
     requests: LabelTable,
+    /// Bytes by (direction, consumer): the direction in the code bits (0 in, 1 out).
+    bandwidth: LabelTable,
     /// Requests whose labels did not fit the table even without a consumer label.
     pub overflow: AtomicU64,
     pub request_latency: Histogram,
@@ -173,34 +202,82 @@ impl RouteMetrics {
             service,
             route,
             requests: LabelTable::new(),
+            bandwidth: LabelTable::new(),
             overflow: AtomicU64::new(0),
-            request_latency: Histogram::default(),
-            upstream_latency: Histogram::default(),
-            gateway_latency: Histogram::default(),
+            request_latency: Histogram::new(UPSTREAM_LATENCY_BUCKETS_MS),
+            upstream_latency: Histogram::new(UPSTREAM_LATENCY_BUCKETS_MS),
+            gateway_latency: Histogram::new(KONG_LATENCY_BUCKETS_MS),
         }
     }
 
+    /// Status, source and latencies of one request (every switch on).
     pub fn record(&self, outcome: &RequestOutcome) {
-        let counted =
-            self.requests
-                .increment(pack(outcome.status, outcome.source, outcome.consumer))
-                || (outcome.consumer.is_some()
-                    && self
-                        .requests
-                        .increment(pack(outcome.status, outcome.source, None)));
+        self.record_status(outcome.status, outcome.source, outcome.consumer);
+        self.record_latencies(outcome.request, outcome.upstream, outcome.gateway);
+    }
+
+    /// One request in `kong_http_requests_total`.
+    pub fn record_status(&self, status: u16, source: ResponseSource, consumer: Option<u32>) {
+        let counted = self.requests.add(pack(status, source, consumer), 1)
+            || (consumer.is_some() && self.requests.add(pack(status, source, None), 1));
         if !counted {
             self.overflow.fetch_add(1, Ordering::Relaxed);
         }
-        self.request_latency.observe(outcome.request);
-        if let Some(upstream) = outcome.upstream {
+    }
+
+    /// One request in the three latency histograms.
+    pub fn record_latencies(
+        &self,
+        request: Duration,
+        upstream: Option<Duration>,
+        gateway: Duration,
+    ) {
+        self.request_latency.observe(request);
+        if let Some(upstream) = upstream {
             self.upstream_latency.observe(upstream);
         }
-        self.gateway_latency.observe(outcome.gateway);
+        self.gateway_latency.observe(gateway);
+    }
+
+    /// One request's bytes in and out in `kong_bandwidth_bytes` (zero amounts are skipped,
+    /// as Kong skips them).
+    pub fn record_bandwidth(&self, consumer: Option<u32>, ingress: u64, egress: u64) {
+        for (direction, amount) in [(0u16, ingress), (1u16, egress)] {
+            if amount == 0 {
+                continue;
+            }
+            let counted = self
+                .bandwidth
+                .add(pack(direction, ResponseSource::Service, consumer), amount)
+                || (consumer.is_some()
+                    && self
+                        .bandwidth
+                        .add(pack(direction, ResponseSource::Service, None), amount));
+            if !counted {
+                self.overflow.fetch_add(1, Ordering::Relaxed);
+            }
+        }
     }
 
     /// The request counts by label combination.
     pub fn requests(&self) -> Vec<(RequestLabels, u64)> {
         self.requests.entries()
+    }
+
+    /// The bytes by direction and interned consumer.
+    pub fn bandwidth(&self) -> Vec<(Direction, Option<u32>, u64)> {
+        self.bandwidth
+            .entries()
+            .into_iter()
+            .map(|(labels, bytes)| {
+                let direction = if labels.code == 0 {
+                    Direction::Ingress
+                } else {
+                    Direction::Egress
+                };
+                (direction, labels.consumer, bytes)
+            })
+            .collect()
     }
 }
 
@@ -256,6 +333,39 @@ mod tests {
         let overflow = m.overflow.load(Ordering::Relaxed);
         assert_eq!(total + overflow, TABLE_SLOTS as u64 + 10);
         assert_eq!(m.requests().len(), TABLE_SLOTS);
+    }
+
+    #[test]
+    fn bandwidth_adds_bytes_by_direction_and_consumer() {
+        let m = RouteMetrics::new("s".into(), "r".into());
+        m.record_bandwidth(Some(2), 100, 2000);
+        m.record_bandwidth(Some(2), 50, 0);
+        m.record_bandwidth(None, 0, 7);
+        let mut entries = m.bandwidth();
+        entries.sort_by_key(|(d, c, _)| (d.label(), *c));
+        assert_eq!(
+            entries,
+            vec![
+                (Direction::Egress, None, 7),
+                (Direction::Egress, Some(2), 2000),
+                (Direction::Ingress, Some(2), 150),
+            ]
+        );
+    }
+
+    #[test]
+    fn request_and_upstream_latencies_use_kongs_upstream_buckets() {
+        let m = RouteMetrics::new("s".into(), "r".into());
+        m.record_latencies(
+            Duration::from_millis(30),
+            Some(Duration::from_millis(26)),
+            Duration::from_millis(4),
+        );
+        let request = m.request_latency.snapshot();
+        assert_eq!(request.bounds.first(), Some(&25));
+        assert_eq!(request.cumulative[0], 0, "30 ms is over le=25");
+        assert_eq!(request.cumulative[1], 1, "le=50");
+        assert_eq!(m.gateway_latency.snapshot().bounds.first(), Some(&1));
     }
 
     #[test]

@@ -16,9 +16,9 @@ use bytes::Bytes;
 use pingora::http::ResponseHeader;
 use pingora_proxy::Session;
 
+use super::log_phase::LogPhase;
 use super::registry::PluginRegistry;
 use crate::config::compiled::{CompiledConfig, CompiledRoute, CompiledService, Consumer};
-use crate::finished_request::FinishedRequest;
 use crate::respond::ErrorResponse;
 
 /// A plugin instance's validated config, as compiled from the file. `build` turns it into
@@ -101,7 +101,7 @@ pub trait Plugin: Send + Sync {
     }
 
     /// Kong's log phase, once the response is sent.
-    fn log(&self, _state: &RequestState, _finished: &FinishedRequest<'_>) {}
+    fn log(&self, _log: &LogPhase<'_>) {}
 }
 
 /// What the access phase of one plugin works with.

@@ -8,7 +8,7 @@ use pingora_proxy::Session;
 
 use super::api::{Access, RequestState};
 use super::chain::Slot;
-use crate::finished_request::FinishedRequest;
+use super::log_phase::LogPhase;
 use crate::respond::ErrorResponse;
 use crate::snapshot::Snapshot;
 
@@ -23,6 +23,9 @@ pub struct PluginRun {
 
 impl PluginRun {
     /// Kong's access phase of `slots` (a route's chain); `Err` is the answer a plugin gave.
+    /// Once a plugin has answered, the rest of the chain runs no access phase, but its
+    /// instances still take part in the later phases (Kong's delayed response: a log plugin
+    /// logs a request that authentication refused).
     pub async fn access(
         &mut self,
         snapshot: &Snapshot,
@@ -30,6 +33,7 @@ impl PluginRun {
         session: &mut Session,
         https: bool,
     ) -> Result<(), ErrorResponse> {
+        let mut answer = None;
         for slot in slots {
             let Some(instance) = self.pick(snapshot, slot, https) else {
                 continue;
@@ -41,16 +45,16 @@ impl PluginRun {
             if phases.after_access() {
                 self.later_phases.push(instance);
             }
-            if phases.access {
+            if phases.access && answer.is_none() {
                 let mut access = Access {
                     session: &mut *session,
                     config: &snapshot.config,
                     state: &mut self.state,
                 };
-                plugin.access(&mut access).await?;
+                answer = plugin.access(&mut access).await.err();
             }
         }
-        Ok(())
+        answer.map_or(Ok(()), Err)
     }
 
     /// For a request no route matched: the global plugins with later phases take part.
@@ -92,12 +96,22 @@ impl PluginRun {
         }
     }
 
+    /// Whether an instance that ran has a log phase.
+    pub fn logs(&self, snapshot: &Snapshot) -> bool {
+        self.later_phases.iter().any(|&instance| {
+            snapshot
+                .plugins
+                .get(instance)
+                .is_some_and(|plugin| plugin.phases().log)
+        })
+    }
+
     /// Kong's log phase of the instances that ran.
-    pub fn log(&self, snapshot: &Snapshot, finished: &FinishedRequest<'_>) {
+    pub fn log(&self, snapshot: &Snapshot, log: &LogPhase<'_>) {
         for &instance in &self.later_phases {
             if let Some(plugin) = snapshot.plugins.get(instance) {
                 if plugin.phases().log {
-                    plugin.log(&self.state, finished);
+                    plugin.log(log);
                 }
             }
         }

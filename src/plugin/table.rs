@@ -47,6 +47,9 @@ pub static PLUGINS: &[&PluginSpec] = &[
     &super::response_transformer::SPEC,
     &super::cors::SPEC,
     &super::correlation_id::SPEC,
+    &super::prometheus::SPEC,
+    &super::http_log::SPEC,
+    &super::file_log::SPEC,
 ];
 
 /// The implemented plugin called `name`.

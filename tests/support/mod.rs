@@ -13,6 +13,7 @@ pub mod httpbin;
 pub mod idp;
 pub mod jwt;
 pub mod kong;
+pub mod log_collector;
 pub mod logscan;
 pub mod pki;
 pub mod ports;

@@ -39,9 +39,10 @@ fn compile(
 #[derive(Debug, Clone)]
 pub struct CorrelationId(pub Arc<CorrelationIdConfig>);
 
-/// The request's correlation id, kept from access for header_filter's echo.
+/// The request's correlation id, kept from access for header_filter's echo and the log
+/// object's `correlation_id` (Kong's `set_serialize_value`).
 #[derive(Debug, Clone)]
-struct Echo(String);
+pub struct RequestCorrelationId(pub String);
 
 #[async_trait]
 impl Plugin for CorrelationId {
@@ -81,16 +82,14 @@ impl Plugin for CorrelationId {
                 id
             }
         };
-        if conf.echo_downstream {
-            access.state.extensions.insert(Echo(id));
-        }
+        access.state.extensions.insert(RequestCorrelationId(id));
         Ok(())
     }
 
     /// `echo_downstream`: the id on the response (a new one if access did not run).
     fn header_filter(&self, state: &mut RequestState, response: &mut ResponseHeader) {
-        let id = match state.extensions.get::<Echo>() {
-            Some(Echo(id)) => id.clone(),
+        let id = match state.extensions.get::<RequestCorrelationId>() {
+            Some(RequestCorrelationId(id)) => id.clone(),
             None => self.0.generator.generate(&ConnectionFacts::default()),
         };
         if response

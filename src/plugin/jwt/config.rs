@@ -113,6 +113,10 @@ pub fn compile(config: Option<Value>, path: &str, errors: &mut ConfigErrors) -> 
             "Bearer error=\"invalid_token\"".to_owned(),
         ),
     };
+    let redact = crate::plugin::log_serializer::redact::register_credential_names;
+    redact(&def.uri_param_names);
+    redact(&def.cookie_names);
+    redact(&def.header_names);
     Some(JwtConfig {
         places: Places {
             uri_param_names: unique(def.uri_param_names),

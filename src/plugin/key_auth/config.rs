@@ -90,7 +90,11 @@ pub fn parse(
             );
         }
     }
-    (errors.len() == before).then_some(config)
+    if errors.len() > before {
+        return None;
+    }
+    crate::plugin::log_serializer::redact::register_credential_names(&config.key_names);
+    Some(config)
 }
 
 /// Kong's `typedefs.header_name`: `[A-Za-z0-9_-]+`.
