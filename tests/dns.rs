@@ -198,7 +198,7 @@ fn upstream_targets_by_name_follow_dns_and_health_follows_each_address() {
     let c = EchoProcess::start_at("c", "127.0.0.4", port);
     let mut dns = Dnsmasq::start("127.0.0.2 pool.test\n127.0.0.3 pool.test\n", 1, &[]);
     let yaml = format!(
-        "_format_version: \"3.0\"\nupstreams:\n- name: pool\n  healthchecks:\n    passive:\n      unhealthy:\n        tcp_failures: 1\n  targets:\n  - target: pool.test:{port}\n{}",
+        "_format_version: \"3.0\"\nplugins:\n- name: prometheus\n  config: {{upstream_health_metrics: true}}\nupstreams:\n- name: pool\n  healthchecks:\n    passive:\n      unhealthy:\n        tcp_failures: 1\n  targets:\n  - target: pool.test:{port}\n{}",
         config("pool", 80).trim_start_matches("_format_version: \"3.0\"\n")
     );
     let gateway = gateway(&yaml, &dns, &[]);
