@@ -163,7 +163,7 @@ fn push_digits(out: &mut String, value: u64, width: u32) {
 
 /// Year, month, day of the `days`-th day after 1970-01-01 (proleptic Gregorian calendar,
 /// Howard Hinnant's well-known algorithm).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
+pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let day_of_era = z.rem_euclid(146_097);

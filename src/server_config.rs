@@ -94,6 +94,10 @@ pub struct GatewaySection {
     /// Kong's `real_ip_recursive` (default off).
     #[serde(default)]
     pub real_ip_recursive: Option<OnOff>,
+    /// The local syslog daemon's datagram socket the syslog plugin writes to (default
+    /// `/dev/log`, where libc's `syslog(3)` writes, as Kong's plugin does).
+    #[serde(default)]
+    pub syslog_socket: Option<PathBuf>,
 }
 
 /// A kong.conf boolean: `on`/`off` (as Kong writes them) or a YAML boolean.
@@ -402,6 +406,9 @@ fn plugin_settings(section: &GatewaySection) -> PluginSettings {
     }
     if let Some(ms) = section.idp_connect_timeout_ms {
         settings.idp_connect_timeout = Duration::from_millis(ms.max(1));
+    }
+    if let Some(path) = &section.syslog_socket {
+        settings.syslog_socket = path.clone();
     }
     settings
 }

@@ -6,7 +6,7 @@
 use serde_yaml::{Mapping, Value};
 
 /// Keys of the `gateway:` section, and whether each takes a list.
-const GATEWAY_KEYS: [(&str, bool); 23] = [
+const GATEWAY_KEYS: [(&str, bool); 24] = [
     ("proxy_listen", true),
     ("status_listen", false),
     ("ssl_cert", true),
@@ -30,6 +30,7 @@ const GATEWAY_KEYS: [(&str, bool); 23] = [
     ("trusted_ips", true),
     ("real_ip_header", false),
     ("real_ip_recursive", false),
+    ("syslog_socket", false),
 ];
 
 /// Pingora's own top-level keys that may come from the environment.

@@ -27,7 +27,7 @@ pub(crate) mod plugin;
 pub mod secret_value;
 mod service;
 mod token_policy;
-mod upstream;
+pub mod upstream;
 mod upstream_hash;
 mod upstream_health;
 pub mod upstream_model;

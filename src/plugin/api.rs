@@ -69,6 +69,14 @@ impl Phases {
         log: false,
     };
 
+    /// The log plugins' phases: the log phase only.
+    pub const LOG: Phases = Phases {
+        access: false,
+        header_filter: false,
+        body_filter: false,
+        log: true,
+    };
+
     /// Whether the plugin takes part after the access phase.
     pub fn after_access(&self) -> bool {
         self.header_filter || self.body_filter || self.log

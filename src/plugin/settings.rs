@@ -1,8 +1,9 @@
 //! Gateway-wide settings the plugins need that are not part of a plugin's Kong config.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
-/// Knobs from the server configuration (and environment) for every OIDC plugin.
+/// Knobs from the server configuration (and environment) for the plugins.
 #[derive(Debug, Clone)]
 pub struct PluginSettings {
     /// Most cached credentials per plugin instance.
@@ -15,6 +16,8 @@ pub struct PluginSettings {
     pub jwks_min_refetch_interval: Duration,
     /// Connect timeout of the IdP client.
     pub idp_connect_timeout: Duration,
+    /// The syslog plugin's socket (`gateway.syslog_socket`).
+    pub syslog_socket: PathBuf,
 }
 
 impl Default for PluginSettings {
@@ -25,6 +28,7 @@ impl Default for PluginSettings {
             jwks_refresh_interval: Duration::from_secs(300),
             jwks_min_refetch_interval: Duration::from_secs(5),
             idp_connect_timeout: Duration::from_secs(5),
+            syslog_socket: PathBuf::from("/dev/log"),
         }
     }
 }

@@ -50,6 +50,10 @@ pub static PLUGINS: &[&PluginSpec] = &[
     &super::prometheus::SPEC,
     &super::http_log::SPEC,
     &super::file_log::SPEC,
+    &super::tcp_log::SPEC,
+    &super::udp_log::SPEC,
+    &super::syslog::SPEC,
+    &super::statsd::SPEC,
 ];
 
 /// The implemented plugin called `name`.

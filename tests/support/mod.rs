@@ -20,6 +20,7 @@ pub mod ports;
 pub mod process;
 pub mod redis;
 pub mod sink;
+pub mod socket_collector;
 pub mod stack;
 pub mod wrk;
 

@@ -15,6 +15,7 @@ use serde_yaml::Value;
 
 use super::api::{Phases, Plugin, PluginConfig, Stateless};
 use super::log_phase::LogPhase;
+use super::log_target;
 use super::plugin_config;
 use super::table::{PluginSpec, KONG_PLUGIN_VERSION};
 use crate::config::errors::{join, ConfigErrors};
@@ -45,12 +46,11 @@ fn compile(
     let raw: RawConfig = plugin_config::parse(config, path, errors)?;
     let base = join(path, "config");
     let before = errors.len();
-    if !raw.custom_fields_by_lua.is_empty() {
-        errors.push(
-            join(&base, "custom_fields_by_lua"),
-            "custom_fields_by_lua runs Lua code: not available on this data plane",
-        );
-    }
+    log_target::refuse_lua_fields(
+        &raw.custom_fields_by_lua,
+        join(&base, "custom_fields_by_lua"),
+        errors,
+    );
     match raw.path.as_deref() {
         None => errors.push(join(&base, "path"), "required field missing"),
         Some(file) if file.is_empty() || file.contains(['*', '&', '%', '\\', '`']) => {
@@ -122,17 +122,10 @@ impl FileLog {
     }
 }
 
-const LOG: Phases = Phases {
-    access: false,
-    header_filter: false,
-    body_filter: false,
-    log: true,
-};
-
 #[async_trait]
 impl Plugin for FileLog {
     fn phases(&self) -> Phases {
-        LOG
+        Phases::LOG
     }
 
     fn log(&self, log: &LogPhase<'_>) {

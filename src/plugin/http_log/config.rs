@@ -10,6 +10,7 @@ use serde::Deserialize;
 use crate::config::errors::{join, ConfigErrors};
 use crate::plugin::key_auth::config::is_header_name;
 use crate::plugin::log_queue::settings::{self, Legacy, QueueSettings, RawQueue};
+use crate::plugin::log_target::{self, millis};
 use crate::plugin::plugin_config;
 
 #[derive(Debug, Deserialize)]
@@ -67,10 +68,6 @@ pub struct HttpLogConfig {
     pub queue_name: String,
 }
 
-fn millis(value: f64) -> Duration {
-    Duration::try_from_secs_f64(value / 1000.0).unwrap_or(Duration::ZERO)
-}
-
 /// Parses and checks the `config` of the plugin at `path`.
 pub fn compile(
     config: Option<serde_yaml::Value>,
@@ -81,12 +78,11 @@ pub fn compile(
     let base = join(path, "config");
     let at = |field: &str| join(&base, field);
     let before = errors.len();
-    if !raw.custom_fields_by_lua.is_empty() {
-        errors.push(
-            at("custom_fields_by_lua"),
-            "custom_fields_by_lua runs Lua code: not available on this data plane",
-        );
-    }
+    log_target::refuse_lua_fields(
+        &raw.custom_fields_by_lua,
+        at("custom_fields_by_lua"),
+        errors,
+    );
     let endpoint = match raw.http_endpoint.as_deref() {
         None => {
             errors.push(at("http_endpoint"), "required field missing");

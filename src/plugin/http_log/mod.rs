@@ -12,7 +12,7 @@ use serde_yaml::Value;
 
 use super::api::{Phases, Plugin, PluginConfig};
 use super::log_phase::LogPhase;
-use super::log_queue::{self, BatchSender, Queue, QueueId};
+use super::log_queue::{self, Queue, QueueId, Unusable};
 use super::registry::PluginRegistry;
 use super::table::{PluginSpec, KONG_PLUGIN_VERSION};
 use crate::config::compiled::CompiledPlugin;
@@ -41,16 +41,6 @@ fn compile(
 /// A compiled http-log instance.
 #[derive(Debug)]
 pub struct HttpLogPluginConfig(pub HttpLogConfig);
-
-/// A sender that could not be built: every batch fails with why.
-struct Unusable(String);
-
-#[async_trait]
-impl BatchSender for Unusable {
-    async fn send(&self, _batch: &[String]) -> Result<(), String> {
-        Err(self.0.clone())
-    }
-}
 
 /// The queue an http-log instance logs into (Kong's tag: `http-log plugin <id>`).
 pub fn instance_queue(config: &HttpLogConfig, plugin: &str, id: &str) -> Arc<Queue> {
@@ -95,17 +85,10 @@ impl PluginConfig for HttpLogPluginConfig {
 /// An http-log instance at run time.
 pub struct HttpLog(Arc<Queue>);
 
-const LOG: Phases = Phases {
-    access: false,
-    header_filter: false,
-    body_filter: false,
-    log: true,
-};
-
 #[async_trait]
 impl Plugin for HttpLog {
     fn phases(&self) -> Phases {
-        LOG
+        Phases::LOG
     }
 
     fn log(&self, log: &LogPhase<'_>) {

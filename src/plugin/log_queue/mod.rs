@@ -27,6 +27,16 @@ pub trait BatchSender: Send + Sync {
     async fn send(&self, batch: &[String]) -> Result<(), String>;
 }
 
+/// A sender that could not be built: every batch fails with why.
+pub struct Unusable(pub String);
+
+#[async_trait]
+impl BatchSender for Unusable {
+    async fn send(&self, _batch: &[String]) -> Result<(), String> {
+        Err(self.0.clone())
+    }
+}
+
 #[derive(Default)]
 struct Waiting {
     entries: VecDeque<String>,

@@ -72,6 +72,19 @@ impl Default for QueueSettings {
     }
 }
 
+impl QueueSettings {
+    /// For the log plugins Kong runs without a queue (tcp-log, udp-log, syslog, which send
+    /// each entry from a timer at once): entries go out as soon as the worker is free, up to
+    /// 100 a batch, bounded and retried as Kong's default queue is.
+    pub fn immediate() -> Self {
+        Self {
+            max_batch_size: 100,
+            max_coalescing_delay: Duration::ZERO,
+            ..Self::default()
+        }
+    }
+}
+
 /// The plugin-level fields that predate `queue`, as written (`None`: unset).
 #[derive(Debug, Clone, Default)]
 pub struct Legacy {

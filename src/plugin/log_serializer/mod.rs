@@ -15,6 +15,15 @@ use crate::config::compiled::{CompiledRoute, CompiledService, Consumer};
 use crate::metrics::ResponseSource;
 use redact::{CredentialNames, REDACTED};
 
+/// The one workspace of this data plane.
+pub const DEFAULT_WORKSPACE_NAME: &str = "default";
+
+/// The id of the `default` workspace (stable across restarts and nodes).
+pub fn default_workspace_id() -> &'static str {
+    static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ID.get_or_init(|| crate::config::ids::generated_id("workspace", DEFAULT_WORKSPACE_NAME))
+}
+
 /// The log object of the request `log` describes.
 pub fn serialize(log: &LogPhase<'_>) -> Value {
     let names = CredentialNames::current();
@@ -127,7 +136,8 @@ pub fn serialize(log: &LogPhase<'_>) -> Value {
         ResponseSource::Kong | ResponseSource::Error => "kong",
     };
     root.insert("source".into(), source.into());
-    root.insert("workspace_name".into(), "default".into());
+    root.insert("workspace".into(), default_workspace_id().into());
+    root.insert("workspace_name".into(), DEFAULT_WORKSPACE_NAME.into());
     if let Some(RequestCorrelationId(id)) = log.state.extensions.get() {
         root.insert("correlation_id".into(), id.clone().into());
     }

@@ -49,17 +49,10 @@ impl Prometheus {
     }
 }
 
-const LOG: Phases = Phases {
-    access: false,
-    header_filter: false,
-    body_filter: false,
-    log: true,
-};
-
 #[async_trait]
 impl Plugin for Prometheus {
     fn phases(&self) -> Phases {
-        LOG
+        Phases::LOG
     }
 
     fn log(&self, log: &LogPhase<'_>) {
