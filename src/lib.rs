@@ -11,6 +11,7 @@ pub mod dns;
 pub mod drain;
 pub mod finished_request;
 pub mod health_checks;
+pub mod kong_headers;
 pub mod listen;
 pub mod logging;
 pub mod metrics;

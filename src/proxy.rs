@@ -15,6 +15,7 @@ use crate::balancer::{Balancer, HashInput, PassiveOutcome, Pick};
 use crate::client_ip::ClientIpSettings;
 use crate::config::compiled::{CompiledRoute, CompiledService, ServiceTarget};
 use crate::finished_request::FinishedRequest;
+use crate::kong_headers::{KongHeaders, Proxied};
 use crate::metrics::ResponseSource;
 use crate::plugin::chain_run::PluginRun;
 use crate::plugin::log_phase::{request_header_size, response_header_size, LogPhase};
@@ -34,6 +35,8 @@ use crate::upstream_target::{
 /// Per-request state: the pinned snapshot and what the phases learned.
 pub struct RequestContext {
     snapshot: Arc<Snapshot>,
+    /// Kong's `headers` settings (from the server configuration).
+    kong_headers: KongHeaders,
     started: Instant,
     route: Option<usize>,
     matched_path_len: usize,
@@ -141,6 +144,8 @@ pub struct ProxySettings {
     pub log_format: LogFormat,
     /// Kong's `trusted_ips`, `real_ip_header`, `real_ip_recursive`.
     pub client_ip: ClientIpSettings,
+    /// Kong's `headers` and `headers_upstream`.
+    pub kong_headers: KongHeaders,
 }
 
 /// The gateway's proxy service.
@@ -162,6 +167,7 @@ impl ProxyHttp for Gateway {
     fn new_ctx(&self) -> RequestContext {
         RequestContext {
             snapshot: self.store.current(),
+            kong_headers: self.settings.kong_headers,
             started: Instant::now(),
             route: None,
             matched_path_len: 0,
@@ -343,7 +349,11 @@ impl ProxyHttp for Gateway {
             upstream.insert_header("x-forwarded-host", host)?;
         }
         upstream.append_header(http::header::VIA, VIA)?;
-        upstream.insert_header(REQUEST_ID_HEADER, ctx.request_id.as_str())?;
+        if ctx.kong_headers.request_id_upstream {
+            upstream.insert_header(REQUEST_ID_HEADER, ctx.request_id.as_str())?;
+        } else {
+            upstream.remove_header(REQUEST_ID_HEADER);
+        }
 
         if let Some(body) = &ctx.plugins.state.upstream_body {
             upstream.remove_header(&http::header::TRANSFER_ENCODING);
@@ -398,14 +408,19 @@ impl ProxyHttp for Gateway {
         response: &mut ResponseHeader,
         ctx: &mut RequestContext,
     ) -> Result<()> {
-        response.append_header("Via", VIA)?;
-        if let Some(upstream_started) = ctx.upstream_started {
-            let upstream_ms = upstream_started.elapsed().as_millis();
-            let proxy_ms = upstream_started.duration_since(ctx.started).as_millis();
-            response.insert_header("X-Kong-Upstream-Latency", upstream_ms.to_string())?;
-            response.insert_header("X-Kong-Proxy-Latency", proxy_ms.to_string())?;
-        }
-        response.insert_header(REQUEST_ID_HEADER, ctx.request_id.as_str())?;
+        let latencies = ctx.upstream_started.map(|upstream_started| {
+            (
+                upstream_started.elapsed().as_millis(),
+                upstream_started.duration_since(ctx.started).as_millis(),
+            )
+        });
+        let proxied = Proxied {
+            via: VIA,
+            request_id: &ctx.request_id,
+            latencies,
+            upstream_status: response.status.as_u16(),
+        };
+        ctx.kong_headers.on_proxied_response(response, &proxied)?;
         ctx.plugins.state.upstream_response = true;
         ctx.plugins.header_filter(&ctx.snapshot, response);
         Ok(())
@@ -496,7 +511,10 @@ impl ProxyHttp for Gateway {
         let status = response.status;
         ctx.answered = Some(status);
         let latency = ctx.started.elapsed().as_millis();
-        if let Err(write_error) = response.send(session, &ctx.request_id, latency).await {
+        let sent = response
+            .send(session, ctx.kong_headers, &ctx.request_id, latency)
+            .await;
+        if let Err(write_error) = sent {
             log::debug!("could not send the error response: {write_error}");
         }
         FailToProxy {
@@ -619,9 +637,13 @@ async fn answer(
     let latency = ctx.started.elapsed().as_millis();
     let (plugins, snapshot) = (&mut ctx.plugins, &ctx.snapshot);
     response
-        .send_decorated(session, &ctx.request_id, latency, |header| {
-            plugins.header_filter(snapshot, header)
-        })
+        .send_decorated(
+            session,
+            ctx.kong_headers,
+            &ctx.request_id,
+            latency,
+            |header| plugins.header_filter(snapshot, header),
+        )
         .await?;
     Ok(true)
 }

@@ -1,5 +1,6 @@
 //! The one place an error becomes a status, headers and a Kong-shaped JSON body.
 
+use crate::kong_headers::KongHeaders;
 use std::borrow::Cow;
 
 use bytes::Bytes;
@@ -250,7 +251,6 @@ impl ErrorResponse {
         for (name, value) in &self.headers {
             header.insert_header(*name, value.as_str())?;
         }
-        header.insert_header("Server", crate::SERVER_NAME)?;
         Ok(header)
     }
 
@@ -264,15 +264,17 @@ impl ErrorResponse {
         Self::new(503, "name resolution failed")
     }
 
-    /// Writes the whole response to the client, with Kong's `X-Kong-Request-Id` and
-    /// `X-Kong-Response-Latency` (milliseconds the gateway took to answer by itself).
+    /// Writes the whole response to the client, with the headers of Kong's `headers`
+    /// setting (`Server`, `X-Kong-Request-Id`, `X-Kong-Response-Latency`: milliseconds the
+    /// gateway took to answer by itself).
     pub async fn send(
         &self,
         session: &mut Session,
+        kong_headers: KongHeaders,
         request_id: &str,
         latency_ms: u128,
     ) -> pingora::Result<()> {
-        self.send_decorated(session, request_id, latency_ms, |_| {})
+        self.send_decorated(session, kong_headers, request_id, latency_ms, |_| {})
             .await
     }
 
@@ -281,14 +283,14 @@ impl ErrorResponse {
     pub async fn send_decorated(
         &self,
         session: &mut Session,
+        kong_headers: KongHeaders,
         request_id: &str,
         latency_ms: u128,
         decorate: impl FnOnce(&mut ResponseHeader),
     ) -> pingora::Result<()> {
         let body = self.body();
         let mut header = self.header(body.len())?;
-        header.insert_header("X-Kong-Request-Id", request_id)?;
-        header.insert_header("X-Kong-Response-Latency", latency_ms.to_string())?;
+        kong_headers.on_own_response(&mut header, request_id, latency_ms)?;
         decorate(&mut header);
         let head_only = session.req_header().method == http::Method::HEAD;
         session

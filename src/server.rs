@@ -94,6 +94,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
         &Arc::new(ProxySettings {
             log_format: startup.log_format,
             client_ip: startup.client_ip.clone(),
+            kong_headers: startup.kong_headers,
         }),
     )?;
     for proxy in proxies {

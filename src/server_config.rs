@@ -13,6 +13,7 @@ use serde::Deserialize;
 use crate::cli::Cli;
 use crate::client_ip::ClientIpSettings;
 use crate::dns::settings::{parse_order, parse_resolver, DnsSettings};
+use crate::kong_headers::KongHeaders;
 use crate::listen::ListenSpec;
 use crate::plugin::settings::PluginSettings;
 use crate::server_env;
@@ -98,6 +99,13 @@ pub struct GatewaySection {
     /// `/dev/log`, where libc's `syslog(3)` writes, as Kong's plugin does).
     #[serde(default)]
     pub syslog_socket: Option<PathBuf>,
+    /// Kong's `headers`: the headers added to responses (default `server_tokens,
+    /// latency_tokens, X-Kong-Request-Id`; `off`).
+    #[serde(default)]
+    pub headers: Option<StringList>,
+    /// Kong's `headers_upstream` (default `X-Kong-Request-Id`; `off`).
+    #[serde(default)]
+    pub headers_upstream: Option<StringList>,
 }
 
 /// A kong.conf boolean: `on`/`off` (as Kong writes them) or a YAML boolean.
@@ -186,6 +194,7 @@ pub struct StartupConfig {
     pub access_log: AccessLog,
     pub dns: DnsSettings,
     pub client_ip: ClientIpSettings,
+    pub kong_headers: KongHeaders,
 }
 
 /// Longest background refresh interval accepted (a day).
@@ -270,6 +279,14 @@ pub fn load(cli: &Cli) -> Result<StartupConfig, String> {
                 .unwrap_or_default(),
             section.real_ip_header.as_deref(),
             section.real_ip_recursive.is_some_and(OnOff::enabled),
+        )?,
+        kong_headers: KongHeaders::parse(
+            section.headers.as_ref().map(StringList::items).as_deref(),
+            section
+                .headers_upstream
+                .as_ref()
+                .map(StringList::items)
+                .as_deref(),
         )?,
     })
 }

@@ -6,7 +6,7 @@
 use serde_yaml::{Mapping, Value};
 
 /// Keys of the `gateway:` section, and whether each takes a list.
-const GATEWAY_KEYS: [(&str, bool); 24] = [
+const GATEWAY_KEYS: [(&str, bool); 26] = [
     ("proxy_listen", true),
     ("status_listen", false),
     ("ssl_cert", true),
@@ -31,6 +31,8 @@ const GATEWAY_KEYS: [(&str, bool); 24] = [
     ("real_ip_header", false),
     ("real_ip_recursive", false),
     ("syslog_socket", false),
+    ("headers", true),
+    ("headers_upstream", true),
 ];
 
 /// Pingora's own top-level keys that may come from the environment.

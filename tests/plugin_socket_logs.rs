@@ -390,3 +390,157 @@ plugins:
     );
     remove_temp_dir(&dir);
 }
+
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+fn queue_gauges(metrics: &str) -> Vec<(String, f64)> {
+    metrics
+        .lines()
+        .filter(|l| l.starts_with("oidc_gateway_log_queue_entries{"))
+        .filter_map(|l| {
+            let (series, value) = l.rsplit_once(' ')?;
+            Some((series.to_owned(), value.parse().ok()?))
+        })
+        .collect()
+}
+
+#[test]
+fn every_log_server_down_for_30_s_under_load_costs_no_request_and_memory_stays_bounded() {
+    let httpbin = Httpbin::start();
+    let dir = temp_dir("log-servers-down");
+    let (http_port, tcp_port, udp_port, statsd_port) = (
+        ports::free_port(),
+        ports::free_port(),
+        ports::free_port(),
+        ports::free_port(),
+    );
+    let syslog_socket = dir.join("dev-log.sock");
+    let yaml = format!(
+        r#"_format_version: "3.0"
+services:
+- name: httpbin
+  url: http://127.0.0.1:{}
+  routes:
+  - name: open
+    paths: [/open]
+plugins:
+- name: http-log
+  config:
+    http_endpoint: http://127.0.0.1:{http_port}/logs
+    timeout: 500
+    queue: {{max_entries: 1000, max_batch_size: 50, max_retry_delay: 1}}
+- name: tcp-log
+  config: {{host: 127.0.0.1, port: {tcp_port}, timeout: 500}}
+- name: udp-log
+  config: {{host: 127.0.0.1, port: {udp_port}}}
+- name: syslog
+  config: {{}}
+- name: statsd
+  config:
+    host: 127.0.0.1
+    port: {statsd_port}
+    metrics: [{{name: request_count, stat_type: counter, sample_rate: 1}}]
+    queue: {{max_entries: 1000, max_batch_size: 50, max_retry_delay: 1}}
+"#,
+        httpbin.port()
+    );
+    let socket = syslog_socket.display().to_string();
+    let gateway = Gateway::start_with_env(&yaml, &[("GATEWAY_SYSLOG_SOCKET", socket.as_str())]);
+    let warm = http::get(&gateway.url("/open/anything/warm"), &[]);
+    assert_eq!(warm.status, 200);
+
+    // Every log server is down for 30 s of load.
+    let wrk = support::wrk::Wrk::start(&dir, &gateway.url("/open/anything/load"), 2, 8, 30);
+    std::thread::sleep(Duration::from_secs(5));
+    let rss_early = rss_kib(gateway.pid());
+    let summary = wrk.finish(Duration::from_secs(60));
+    summary.assert_no_failures();
+    let rss_late = rss_kib(gateway.pid());
+    assert!(
+        rss_late < rss_early + 96 * 1024,
+        "memory grew from {rss_early} to {rss_late} KiB while the log servers were down"
+    );
+    eprintln!(
+        "log servers down: {} requests, RSS {rss_early} KiB after 5 s, {rss_late} KiB after 30 s",
+        summary.requests
+    );
+    let metrics = http::get(&gateway.status_url("/metrics"), &[]).text();
+    let gauges = queue_gauges(&metrics);
+    assert_eq!(gauges.len(), 5, "{metrics}");
+    for (series, waiting) in &gauges {
+        let limit = if series.contains("/logs") || series.contains("statsd") {
+            1000.0
+        } else {
+            10_000.0
+        };
+        assert!(
+            *waiting <= limit,
+            "{series} holds {waiting} (limit {limit})"
+        );
+    }
+    assert!(
+        metrics.contains("outcome=\"dropped\""),
+        "full queues drop their oldest entries: {metrics}"
+    );
+
+    // Back: the newest entries arrive at each of them.
+    let collector = SocketCollector::start(
+        &dir.join("received.jsonl"),
+        &[
+            format!("tcp:{tcp_port}"),
+            format!("udp:{udp_port}"),
+            format!("statsd@udp:{statsd_port}"),
+            format!("syslog@unix:{}", syslog_socket.display()),
+        ],
+    );
+    let http_collector = support::log_collector::HttpCollector::start_on(http_port, 200);
+    // A request now and then until its entry shows (UDP may lose some of the backlog's burst).
+    let arrived = |via: &str| {
+        poll(Duration::from_secs(20), Duration::from_millis(250), || {
+            let request = http::get(&gateway.url("/open/anything/after"), &[]);
+            assert_eq!(request.status, 200);
+            collector
+                .texts(via, 0, Duration::ZERO)
+                .iter()
+                .any(|t| t.contains("/open/anything/after"))
+                .then_some(())
+        })
+        .is_some()
+    };
+    for via in ["tcp", "udp", "syslog"] {
+        assert!(arrived(via), "{via}: no entry after recovery");
+    }
+    let wait = Duration::from_secs(20);
+    let http_entries = poll(wait, Duration::from_millis(200), || {
+        let entries = http_collector.entries(0, Duration::ZERO);
+        entries
+            .iter()
+            .any(|e| e["request"]["uri"] == "/open/anything/after")
+            .then_some(entries)
+    })
+    .expect("http-log: the entry after recovery did not arrive");
+    let from_the_outage = http_entries
+        .iter()
+        .filter(|e| e["request"]["uri"] == "/open/anything/load")
+        .count();
+    assert!(
+        (1..=1000 + 50).contains(&from_the_outage),
+        "http-log delivers at most its queue and the batch in flight: {from_the_outage}"
+    );
+    let statsd = collector.texts("statsd", 1, wait);
+    assert!(
+        statsd
+            .iter()
+            .any(|l| l == "kong.service.httpbin.request.count:1|c"),
+        "{statsd:?}"
+    );
+    assert!(!gateway.logs().contains("panicked"));
+    remove_temp_dir(&dir);
+}

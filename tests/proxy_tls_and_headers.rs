@@ -116,3 +116,55 @@ fn kong_headers_on_proxied_and_gateway_answers() {
         .header("x-kong-response-latency")
         .is_some_and(|v| v.parse::<u64>().is_ok()));
 }
+
+#[test]
+fn kongs_headers_settings_choose_what_is_added() {
+    let upstream = EchoProcess::start("plain-echo");
+    let yaml = format!(
+        "_format_version: \"3.0\"\nservices:\n- name: echo\n  url: http://127.0.0.1:{}\n  routes:\n  - name: plain\n    paths: [/plain]\n",
+        upstream.port()
+    );
+    // Kong's tokens, case-insensitive; the upstream request id off.
+    let gateway = Gateway::start_with_env(
+        &yaml,
+        &[
+            ("GATEWAY_HEADERS", "server,X-Kong-Upstream-Status"),
+            ("GATEWAY_HEADERS_UPSTREAM", "off"),
+        ],
+    );
+    let response = http::get(&gateway.url("/plain/get"), &[]);
+    assert_eq!(response.status, 200, "{}", response.text());
+    assert_eq!(response.header("x-kong-upstream-status"), Some("200"));
+    for name in [
+        "via",
+        "x-kong-request-id",
+        "x-kong-upstream-latency",
+        "x-kong-proxy-latency",
+    ] {
+        assert_eq!(response.header(name), None, "{name} is not enabled");
+    }
+    assert!(
+        response.json()["headers"].get("x-kong-request-id").is_none(),
+        "headers_upstream off: {}",
+        response.text()
+    );
+    let not_found = http::get(&gateway.url("/nowhere"), &[]);
+    assert_eq!(not_found.status, 404);
+    assert!(not_found
+        .header("server")
+        .is_some_and(|v| v.starts_with("oidc-gateway/")));
+    assert_eq!(not_found.header("x-kong-response-latency"), None);
+    drop(gateway);
+
+    // `off`: nothing at all, not even Server on the gateway's own answers.
+    let gateway = Gateway::start_with_env(&yaml, &[("GATEWAY_HEADERS", "off")]);
+    let not_found = http::get(&gateway.url("/nowhere"), &[]);
+    assert_eq!(not_found.status, 404);
+    assert_eq!(not_found.header("server"), None);
+    assert_eq!(not_found.header("x-kong-request-id"), None);
+    let response = http::get(&gateway.url("/plain/get"), &[]);
+    assert!(
+        response.json()["headers"]["x-kong-request-id"].is_string(),
+        "headers_upstream stays at Kong's default"
+    );
+}

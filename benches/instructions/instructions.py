@@ -11,8 +11,8 @@ the load kit's config) and, for each binary in turn, the gateway with one worker
 client sends, per route, a warm-up, then N1 requests between two callgrind dumps, then N2:
 instructions per request = (Ir(N2) - Ir(N1)) / (N2 - N1), which cancels whatever a dump costs
 and is stable on a shared machine. Routes: plain (carrying the IdP's ~1.2 KB token in
-Authorization, as the other routes do), client_credentials (a cached token) and bearer
-(a cached verification). Prints one markdown table; every process it starts is stopped at exit.
+Authorization, as the other routes do), client_credentials (a cached token), bearer
+(a cached verification), and the plain route with prometheus, http-log or file-log. Prints one markdown table; every process it starts is stopped at exit.
 Environment: N1=200 N2=1200 WARMUP=50 KEEP=1 (keep the work dir).
 """
 
@@ -161,6 +161,9 @@ def main():
             ("plain route (1.2 KB Authorization header)", "/plain/", {"Authorization": bearer}),
             ("client_credentials (cached token)", "/cc/", {"Authorization": basic}),
             ("bearer (cached verification)", "/bearer/", {"Authorization": bearer}),
+            ("plain + prometheus (every switch on)", "/prometheus/", {"Authorization": bearer}),
+            ("plain + http-log (Kong's queue defaults)", "/http-log/", {"Authorization": bearer}),
+            ("plain + file-log (/dev/null)", "/file-log/", {"Authorization": bearer}),
         ]
         results = {}
         for name, binary in binaries:

@@ -75,11 +75,13 @@ impl Default for QueueSettings {
 impl QueueSettings {
     /// For the log plugins Kong runs without a queue (tcp-log, udp-log, syslog, which send
     /// each entry from a timer at once): entries go out as soon as the worker is free, up to
-    /// 100 a batch, bounded and retried as Kong's default queue is.
+    /// 100 a batch, bounded as Kong's default queue is (10,000 entries), a failing batch
+    /// retried at least every second for 60 s (a socket costs little to try).
     pub fn immediate() -> Self {
         Self {
             max_batch_size: 100,
             max_coalescing_delay: Duration::ZERO,
+            max_retry_delay: Duration::from_secs(1),
             ..Self::default()
         }
     }
