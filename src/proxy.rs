@@ -67,6 +67,8 @@ pub struct RequestContext {
     peer_trusted: bool,
     /// The upstream address of each attempt (the log object's `tries`).
     peers: Vec<std::net::SocketAddr>,
+    /// When each attempt began (as `peers`).
+    attempt_starts: Vec<Instant>,
     /// Counts the request in flight until it is dropped.
     _in_flight: crate::metrics::InFlight,
 }
@@ -184,6 +186,7 @@ impl ProxyHttp for Gateway {
             upstream_host: None,
             peer_trusted: false,
             peers: Vec::new(),
+            attempt_starts: Vec::new(),
             _in_flight: crate::metrics::InFlight::start(),
         }
     }
@@ -299,6 +302,7 @@ impl ProxyHttp for Gateway {
         ctx.upstream_host = (!preserve_host).then_some(destination.host_header);
         ctx.pick = destination.pick;
         ctx.peers.push(destination.address);
+        ctx.attempt_starts.push(Instant::now());
         // Each attempt streams the body again: request-size-limiting counts it afresh.
         ctx.plugins.state.request_body_seen = 0;
         Ok(Box::new(peer))
@@ -511,8 +515,16 @@ impl ProxyHttp for Gateway {
         let status = response.status;
         ctx.answered = Some(status);
         let latency = ctx.started.elapsed().as_millis();
+        // The plugins' header_filter runs on the gateway's error answers too, as in Kong.
+        let (plugins, snapshot) = (&mut ctx.plugins, &ctx.snapshot);
         let sent = response
-            .send(session, ctx.kong_headers, &ctx.request_id, latency)
+            .send_decorated(
+                session,
+                ctx.kong_headers,
+                &ctx.request_id,
+                latency,
+                |header| plugins.header_filter(snapshot, header),
+            )
             .await;
         if let Err(write_error) = sent {
             log::debug!("could not send the error response: {write_error}");
@@ -572,6 +584,8 @@ fn log_phase<'a>(
             .map(|(route, service)| ctx.upstream_uri(request, route, service));
     }
     log.peers = &ctx.peers;
+    log.attempt_starts = &ctx.attempt_starts;
+    log.request_started = Some(ctx.started);
     log.request_size = request_header_size(request) + session.body_bytes_read() as u64;
     log.response_size =
         log.response.map_or(0, response_header_size) + session.body_bytes_sent() as u64;

@@ -15,6 +15,7 @@ use crate::client_ip::ClientIpSettings;
 use crate::dns::settings::{parse_order, parse_resolver, DnsSettings};
 use crate::kong_headers::KongHeaders;
 use crate::listen::ListenSpec;
+use crate::plugin::opentelemetry::instrumentations::Tracing;
 use crate::plugin::settings::PluginSettings;
 use crate::server_env;
 
@@ -106,6 +107,13 @@ pub struct GatewaySection {
     /// Kong's `headers_upstream` (default `X-Kong-Request-Id`; `off`).
     #[serde(default)]
     pub headers_upstream: Option<StringList>,
+    /// Kong's `tracing_instrumentations` (default `off`: the opentelemetry plugin only
+    /// propagates headers).
+    #[serde(default)]
+    pub tracing_instrumentations: Option<StringList>,
+    /// Kong's `tracing_sampling_rate` (default 0.01).
+    #[serde(default)]
+    pub tracing_sampling_rate: Option<f64>,
 }
 
 /// A kong.conf boolean: `on`/`off` (as Kong writes them) or a YAML boolean.
@@ -266,7 +274,7 @@ pub fn load(cli: &Cli) -> Result<StartupConfig, String> {
         status_listen,
         default_certificates,
         declarative_config,
-        plugin_settings: plugin_settings(&section),
+        plugin_settings: plugin_settings(&section)?,
         log_level,
         log_format: section.log_format.unwrap_or_default(),
         access_log: section.access_log.unwrap_or_default(),
@@ -406,7 +414,7 @@ fn location_only(error: &serde_yaml::Error) -> String {
     }
 }
 
-fn plugin_settings(section: &GatewaySection) -> PluginSettings {
+fn plugin_settings(section: &GatewaySection) -> Result<PluginSettings, String> {
     let mut settings = PluginSettings::default();
     if let Some(entries) = section.token_cache_max_entries {
         settings.token_cache_max_entries = entries.max(1);
@@ -427,7 +435,15 @@ fn plugin_settings(section: &GatewaySection) -> PluginSettings {
     if let Some(path) = &section.syslog_socket {
         settings.syslog_socket = path.clone();
     }
-    settings
+    settings.tracing = Tracing::parse(
+        section
+            .tracing_instrumentations
+            .as_ref()
+            .map(StringList::items)
+            .as_deref(),
+        section.tracing_sampling_rate,
+    )?;
+    Ok(settings)
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 use serde_yaml::{Mapping, Value};
 
 /// Keys of the `gateway:` section, and whether each takes a list.
-const GATEWAY_KEYS: [(&str, bool); 26] = [
+const GATEWAY_KEYS: [(&str, bool); 28] = [
     ("proxy_listen", true),
     ("status_listen", false),
     ("ssl_cert", true),
@@ -33,6 +33,8 @@ const GATEWAY_KEYS: [(&str, bool); 26] = [
     ("syslog_socket", false),
     ("headers", true),
     ("headers_upstream", true),
+    ("tracing_instrumentations", true),
+    ("tracing_sampling_rate", false),
 ];
 
 /// Pingora's own top-level keys that may come from the environment.

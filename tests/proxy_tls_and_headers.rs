@@ -144,7 +144,9 @@ fn kongs_headers_settings_choose_what_is_added() {
         assert_eq!(response.header(name), None, "{name} is not enabled");
     }
     assert!(
-        response.json()["headers"].get("x-kong-request-id").is_none(),
+        response.json()["headers"]
+            .get("x-kong-request-id")
+            .is_none(),
         "headers_upstream off: {}",
         response.text()
     );

@@ -4,6 +4,7 @@
 
 use std::cell::OnceCell;
 use std::net::SocketAddr;
+use std::time::Instant;
 
 use pingora::http::{RequestHeader, ResponseHeader};
 
@@ -28,6 +29,9 @@ pub struct LogPhase<'a> {
     pub upstream_uri: Option<String>,
     /// The upstream address of each attempt, in order.
     pub peers: &'a [SocketAddr],
+    /// When each attempt began (as `peers`), and when the request did.
+    pub attempt_starts: &'a [Instant],
+    pub request_started: Option<Instant>,
     /// Bytes received from the client: request line, header and body.
     pub request_size: u64,
     /// Bytes sent to the client: status line, header and body.
@@ -56,6 +60,8 @@ impl<'a> LogPhase<'a> {
             server_port: None,
             upstream_uri: None,
             peers: &[],
+            attempt_starts: &[],
+            request_started: None,
             request_size: 0,
             response_size: 0,
             tls: None,
@@ -65,8 +71,9 @@ impl<'a> LogPhase<'a> {
 
     /// Kong's `kong.log.serialize()` of this request, JSON-encoded, credentials redacted.
     pub fn log_object(&self) -> &str {
-        self.log_object
-            .get_or_init(|| super::log_serializer::serialize(self).to_string())
+        self.log_object.get_or_init(|| {
+            serde_json::to_string(&super::log_serializer::serialize(self)).unwrap_or_default()
+        })
     }
 }
 

@@ -28,6 +28,7 @@ pub mod log_sockets;
 pub mod log_target;
 pub mod openid_connect;
 pub mod openid_connect_plugin;
+pub mod opentelemetry;
 pub mod plugin_config;
 pub mod prometheus;
 pub mod rate_limiting;

@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::opentelemetry::instrumentations::Tracing;
+
 /// Knobs from the server configuration (and environment) for the plugins.
 #[derive(Debug, Clone)]
 pub struct PluginSettings {
@@ -18,6 +20,8 @@ pub struct PluginSettings {
     pub idp_connect_timeout: Duration,
     /// The syslog plugin's socket (`gateway.syslog_socket`).
     pub syslog_socket: PathBuf,
+    /// Kong's `tracing_instrumentations` and `tracing_sampling_rate`.
+    pub tracing: Tracing,
 }
 
 impl Default for PluginSettings {
@@ -29,6 +33,7 @@ impl Default for PluginSettings {
             jwks_min_refetch_interval: Duration::from_secs(5),
             idp_connect_timeout: Duration::from_secs(5),
             syslog_socket: PathBuf::from("/dev/log"),
+            tracing: Tracing::default(),
         }
     }
 }

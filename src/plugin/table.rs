@@ -47,6 +47,7 @@ pub static PLUGINS: &[&PluginSpec] = &[
     &super::response_transformer::SPEC,
     &super::cors::SPEC,
     &super::correlation_id::SPEC,
+    &super::opentelemetry::SPEC,
     &super::prometheus::SPEC,
     &super::http_log::SPEC,
     &super::file_log::SPEC,

@@ -128,3 +128,77 @@ pub fn parse_prometheus(text: &str) -> Value {
     );
     serde_json::from_slice(&output.stdout).expect("parser JSON")
 }
+
+/// A real OTLP/HTTP traces receiver (`tests/log_receivers/otlp_collector.py`) that decodes
+/// with the official opentelemetry-proto package.
+pub struct OtlpCollector {
+    port: u16,
+    child: ChildGuard,
+}
+
+impl OtlpCollector {
+    pub fn start() -> OtlpCollector {
+        super::require_setup();
+        let port = super::ports::free_port();
+        let script = super::repo_root().join("tests/log_receivers/otlp_collector.py");
+        let mut cmd = Command::new(python());
+        cmd.arg(script)
+            .arg(port.to_string())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit());
+        let mut child = ChildGuard::spawn("otlp collector", &mut cmd);
+        let url = format!("http://127.0.0.1:{port}/_received");
+        let ready = super::poll(Duration::from_secs(15), Duration::from_millis(50), || {
+            if !child.is_running() {
+                return Some(false);
+            }
+            match http::request("GET", &url, &[], None) {
+                Ok(r) if r.status == 200 => Some(true),
+                _ => None,
+            }
+        });
+        assert_eq!(
+            ready,
+            Some(true),
+            "the otlp collector did not start on {port}"
+        );
+        OtlpCollector { port, child }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Every export request received: `path`, `content_type`, `headers`, `resources`
+    /// [{`attributes`, `scopes`, `spans`}], or `error`.
+    pub fn received(&self) -> Vec<Value> {
+        let response = http::get(&format!("http://127.0.0.1:{}/_received", self.port), &[]);
+        match response.json() {
+            Value::Array(items) => items,
+            other => panic!("otlp collector answered {other}"),
+        }
+    }
+
+    /// The spans received, waiting up to `wait` for at least `count`.
+    pub fn spans(&self, count: usize, wait: Duration) -> Vec<Value> {
+        let collect = || -> Vec<Value> {
+            self.received()
+                .iter()
+                .flat_map(|r| r["resources"].as_array().cloned().unwrap_or_default())
+                .flat_map(|r| r["spans"].as_array().cloned().unwrap_or_default())
+                .collect()
+        };
+        super::poll(wait, Duration::from_millis(100), || {
+            let spans = collect();
+            (spans.len() >= count).then_some(spans)
+        })
+        .unwrap_or_else(collect)
+    }
+}
+
+impl Drop for OtlpCollector {
+    fn drop(&mut self) {
+        self.child.kill();
+    }
+}
