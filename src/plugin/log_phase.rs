@@ -71,9 +71,8 @@ impl<'a> LogPhase<'a> {
 
     /// Kong's `kong.log.serialize()` of this request, JSON-encoded, credentials redacted.
     pub fn log_object(&self) -> &str {
-        self.log_object.get_or_init(|| {
-            serde_json::to_string(&super::log_serializer::serialize(self)).unwrap_or_default()
-        })
+        self.log_object
+            .get_or_init(|| super::log_serializer::serialize(self))
     }
 }
 

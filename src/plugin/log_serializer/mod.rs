@@ -3,16 +3,16 @@
 //! authorization headers, here every credential is (see `redact`): header values, query
 //! arguments (in `querystring`, `uri`, `url` and `upstream_uri`), cookies.
 
+mod json_writer;
 pub mod redact;
 
 use std::time::UNIX_EPOCH;
-
-use serde_json::{json, Map, Value};
 
 use super::correlation_id::RequestCorrelationId;
 use super::log_phase::LogPhase;
 use crate::config::compiled::{CompiledRoute, CompiledService, Consumer};
 use crate::metrics::ResponseSource;
+use json_writer::{push_str, Writer};
 use redact::{CredentialNames, REDACTED};
 
 /// The one workspace of this data plane.
@@ -24,8 +24,8 @@ pub fn default_workspace_id() -> &'static str {
     ID.get_or_init(|| crate::config::ids::generated_id("workspace", DEFAULT_WORKSPACE_NAME))
 }
 
-/// The log object of the request `log` describes.
-pub fn serialize(log: &LogPhase<'_>) -> Value {
+/// The log object of the request `log` describes, as JSON.
+pub fn serialize(log: &LogPhase<'_>) -> String {
     let names = CredentialNames::current();
     let finished = log.finished;
     let request = log.request;
@@ -46,230 +46,275 @@ pub fn serialize(log: &LogPhase<'_>) -> Value {
             host
         }
     });
-    let url = match log.server_port {
-        Some(port) => format!("{}://{host}:{port}{request_uri}", log.scheme),
-        None => format!("{}://{host}{request_uri}", log.scheme),
-    };
-    let mut request_object = Map::new();
-    request_object.insert("id".into(), finished.request_id.into());
-    request_object.insert("uri".into(), request_uri.into());
-    request_object.insert("url".into(), url.into());
-    request_object.insert(
-        "querystring".into(),
-        querystring(request.uri.query().unwrap_or(""), &names),
-    );
-    request_object.insert("method".into(), finished.method.into());
-    request_object.insert("headers".into(), headers(request.headers.iter(), &names));
-    request_object.insert("size".into(), log.request_size.into());
-    if let Some((version, cipher)) = &log.tls {
-        request_object.insert("tls".into(), json!({"version": version, "cipher": cipher}));
+    let mut out = String::with_capacity(2048);
+    let mut root = Writer::object(&mut out);
+    {
+        let mut object = Writer::object(root.key("request"));
+        object.str("id", finished.request_id);
+        object.str("uri", &request_uri);
+        let url = match log.server_port {
+            Some(port) => format!("{}://{host}:{port}{request_uri}", log.scheme),
+            None => format!("{}://{host}{request_uri}", log.scheme),
+        };
+        object.str("url", &url);
+        querystring(
+            object.key("querystring"),
+            request.uri.query().unwrap_or(""),
+            &names,
+        );
+        object.str("method", finished.method);
+        headers(object.key("headers"), &request.headers, &names);
+        object.num("size", log.request_size);
+        if let Some((version, cipher)) = &log.tls {
+            let mut tls = Writer::object(object.key("tls"));
+            tls.str("version", version);
+            tls.str("cipher", cipher);
+            tls.end('}');
+        }
+        object.end('}');
     }
-
-    let mut root = Map::new();
-    root.insert("request".into(), Value::Object(request_object));
-    root.insert(
-        "upstream_uri".into(),
-        log.upstream_uri
-            .as_deref()
-            .map_or(String::new(), |uri| names.uri(uri))
-            .into(),
-    );
-    root.insert(
-        "upstream_status".into(),
-        finished
-            .upstream_status
-            .map_or(String::new(), |s| s.to_string())
-            .into(),
-    );
-    let response_headers = log.response.map_or(Value::Object(Map::new()), |r| {
-        headers(r.headers.iter(), &names)
-    });
-    root.insert(
-        "response".into(),
-        json!({"status": finished.status, "headers": response_headers, "size": log.response_size}),
-    );
-    let proxy = finished
-        .upstream_latency
-        .map_or(-1, |d| d.as_millis() as i64);
-    root.insert(
-        "latencies".into(),
-        json!({
-            "kong": finished.gateway_latency.as_millis() as u64,
-            "proxy": proxy,
-            "request": finished.request_latency.as_millis() as u64,
-            "receive": 0,
-        }),
-    );
+    let upstream_uri = log
+        .upstream_uri
+        .as_deref()
+        .map_or(String::new(), |uri| names.uri(uri));
+    root.str("upstream_uri", &upstream_uri);
+    let upstream_status = finished
+        .upstream_status
+        .map_or(String::new(), |s| s.to_string());
+    root.str("upstream_status", &upstream_status);
+    {
+        let mut response = Writer::object(root.key("response"));
+        response.num("status", finished.status);
+        match log.response {
+            Some(sent) => headers(response.key("headers"), &sent.headers, &names),
+            None => response.key("headers").push_str("{}"),
+        }
+        response.num("size", log.response_size);
+        response.end('}');
+    }
+    {
+        let mut latencies = Writer::object(root.key("latencies"));
+        latencies.num("kong", finished.gateway_latency.as_millis() as u64);
+        let proxy = finished
+            .upstream_latency
+            .map_or(-1, |d| d.as_millis() as i64);
+        latencies.num("proxy", proxy);
+        latencies.num("request", finished.request_latency.as_millis() as u64);
+        latencies.num("receive", 0);
+        latencies.end('}');
+    }
     if !log.peers.is_empty() {
-        let tries: Vec<Value> = log
-            .peers
-            .iter()
-            .map(|peer| json!({"ip": peer.ip().to_string(), "port": peer.port(), "balancer_latency": 0}))
-            .collect();
-        root.insert("tries".into(), Value::Array(tries));
+        let mut tries = Writer::array(root.key("tries"));
+        for peer in log.peers {
+            let mut attempt = Writer::object(tries.element());
+            attempt.str("ip", &peer.ip().to_string());
+            attempt.num("port", peer.port());
+            attempt.num("balancer_latency", 0);
+            attempt.end('}');
+        }
+        tries.end(']');
     }
     if let (Some(credential), Some(consumer)) = (&log.state.credential, finished.consumer) {
-        root.insert(
-            "authenticated_entity".into(),
-            json!({"id": credential, "consumer_id": consumer.id}),
-        );
+        let mut entity = Writer::object(root.key("authenticated_entity"));
+        entity.str("id", credential);
+        entity.str("consumer_id", &consumer.id);
+        entity.end('}');
     }
     if let Some(route) = finished.route {
-        root.insert("route".into(), route_object(route, finished.service));
+        route_object(root.key("route"), route, finished.service);
     }
     if let Some(service) = finished.service {
-        root.insert("service".into(), service_object(service));
+        service_object(root.key("service"), service);
     }
     if let Some(consumer) = finished.consumer {
-        root.insert("consumer".into(), consumer_object(consumer));
+        consumer_object(root.key("consumer"), consumer);
     }
     if let Some(ip) = finished.client_ip {
-        root.insert("client_ip".into(), ip.to_string().into());
+        root.str("client_ip", &ip.to_string());
     }
     let started_at = finished
         .started_at
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64);
-    root.insert("started_at".into(), started_at.into());
+    root.num("started_at", started_at);
     let source = match finished.source {
         ResponseSource::Service => "upstream",
         ResponseSource::Kong | ResponseSource::Error => "kong",
     };
-    root.insert("source".into(), source.into());
-    root.insert("workspace".into(), default_workspace_id().into());
-    root.insert("workspace_name".into(), DEFAULT_WORKSPACE_NAME.into());
+    root.str("source", source);
+    root.str("workspace", default_workspace_id());
+    root.str("workspace_name", DEFAULT_WORKSPACE_NAME);
     if let Some(RequestCorrelationId(id)) = log.state.extensions.get() {
-        root.insert("correlation_id".into(), id.clone().into());
+        root.str("correlation_id", id);
     }
-    Value::Object(root)
+    root.end('}');
+    out
 }
 
 /// Headers as Kong's `get_headers()` gives them: lowercase names, a repeated header as an
 /// array; credentials redacted.
-fn headers<'a>(
-    headers: impl Iterator<Item = (&'a http::HeaderName, &'a http::HeaderValue)>,
-    names: &CredentialNames,
-) -> Value {
-    let mut out = Map::new();
-    for (name, value) in headers {
-        let value = if names.is_credential(name.as_str()) {
-            REDACTED.to_owned()
-        } else {
-            String::from_utf8_lossy(value.as_bytes()).into_owned()
+fn headers(out: &mut String, headers: &http::HeaderMap, names: &CredentialNames) {
+    let mut object = Writer::object(out);
+    for name in headers.keys() {
+        let credential = names.is_credential(name.as_str());
+        let text = |value| header_text(value, credential);
+        let mut values = headers.get_all(name).iter();
+        let (Some(first), second) = (values.next(), values.next()) else {
+            continue;
         };
-        add(&mut out, name.as_str().to_owned(), Value::String(value));
+        let place = object.key(name.as_str());
+        match second {
+            None => push_str(place, &text(first)),
+            Some(second) => {
+                let mut list = Writer::array(place);
+                for value in [first, second].into_iter().chain(values) {
+                    push_str(list.element(), &text(value));
+                }
+                list.end(']');
+            }
+        }
     }
-    Value::Object(out)
+    object.end('}');
+}
+
+/// A header value as text (invalid UTF-8 replaced), or `REDACTED`.
+fn header_text(value: &http::HeaderValue, credential: bool) -> std::borrow::Cow<'_, str> {
+    if credential {
+        std::borrow::Cow::Borrowed(REDACTED)
+    } else {
+        String::from_utf8_lossy(value.as_bytes())
+    }
 }
 
 /// Query arguments as Kong's `get_query()` gives them: decoded, `true` for an argument
 /// without `=`, a repeated one as an array; credentials redacted.
-fn querystring(query: &str, names: &CredentialNames) -> Value {
-    let mut out = Map::new();
+fn querystring(out: &mut String, query: &str, names: &CredentialNames) {
+    // (name, values); `None` is an argument without `=`.
+    let mut arguments: Vec<(String, Vec<Option<String>>)> = Vec::new();
     for pair in query.split('&').filter(|pair| !pair.is_empty()) {
         let has_value = pair.contains('=');
         let Some((name, value)) = form_urlencoded::parse(pair.as_bytes()).next() else {
             continue;
         };
         let value = if !has_value {
-            Value::Bool(true)
+            None
         } else if names.is_credential(&name) {
-            Value::String(REDACTED.to_owned())
+            Some(REDACTED.to_owned())
         } else {
-            Value::String(value.into_owned())
+            Some(value.into_owned())
         };
-        add(&mut out, name.into_owned(), value);
-    }
-    Value::Object(out)
-}
-
-fn add(map: &mut Map<String, Value>, name: String, value: Value) {
-    match map.get_mut(&name) {
-        None => {
-            map.insert(name, value);
-        }
-        Some(Value::Array(values)) => values.push(value),
-        Some(existing) => {
-            let first = existing.take();
-            *existing = Value::Array(vec![first, value]);
+        match arguments.iter_mut().find(|(known, _)| *known == name) {
+            Some((_, values)) => values.push(value),
+            None => arguments.push((name.into_owned(), vec![value])),
         }
     }
+    let write = |out: &mut String, value: &Option<String>| match value {
+        Some(text) => push_str(out, text),
+        None => out.push_str("true"),
+    };
+    let mut object = Writer::object(out);
+    for (name, values) in &arguments {
+        let place = object.key(name);
+        match values.as_slice() {
+            [one] => write(place, one),
+            many => {
+                let mut list = Writer::array(place);
+                for value in many {
+                    write(list.element(), value);
+                }
+                list.end(']');
+            }
+        }
+    }
+    object.end('}');
 }
 
-fn route_object(route: &CompiledRoute, service: Option<&CompiledService>) -> Value {
-    let mut out = Map::new();
-    out.insert("id".into(), route.id.clone().into());
+fn route_object(out: &mut String, route: &CompiledRoute, service: Option<&CompiledService>) {
+    let mut object = Writer::object(out);
+    object.str("id", &route.id);
     if let Some(name) = &route.name {
-        out.insert("name".into(), name.clone().into());
+        object.str("name", name);
     }
-    let protocols: Vec<&str> = [
-        ("http", route.protocols.http),
-        ("https", route.protocols.https),
-    ]
-    .into_iter()
-    .filter_map(|(name, on)| on.then_some(name))
-    .collect();
-    out.insert("protocols".into(), protocols.into());
-    out.insert("strip_path".into(), route.strip_path.into());
-    out.insert("preserve_host".into(), route.preserve_host.into());
-    out.insert(
-        "https_redirect_status_code".into(),
-        route.https_redirect_status_code.into(),
+    {
+        let mut protocols = Writer::array(object.key("protocols"));
+        for (name, on) in [
+            ("http", route.protocols.http),
+            ("https", route.protocols.https),
+        ] {
+            if on {
+                push_str(protocols.element(), name);
+            }
+        }
+        protocols.end(']');
+    }
+    object.bool("strip_path", route.strip_path);
+    object.bool("preserve_host", route.preserve_host);
+    object.num(
+        "https_redirect_status_code",
+        route.https_redirect_status_code,
     );
-    out.insert("ws_id".into(), Value::Null);
+    object.null("ws_id");
     if let Some(service) = service {
-        out.insert("service".into(), json!({"id": service.id}));
+        let mut reference = Writer::object(object.key("service"));
+        reference.str("id", &service.id);
+        reference.end('}');
     }
-    Value::Object(out)
+    object.end('}');
 }
 
-fn service_object(service: &CompiledService) -> Value {
-    let mut out = Map::new();
-    out.insert("id".into(), service.id.clone().into());
+fn service_object(out: &mut String, service: &CompiledService) {
+    let mut object = Writer::object(out);
+    object.str("id", &service.id);
     if let Some(name) = &service.name {
-        out.insert("name".into(), name.clone().into());
+        object.str("name", name);
     }
-    out.insert("protocol".into(), service.protocol.clone().into());
-    out.insert("host".into(), service.host.clone().into());
-    out.insert("port".into(), service.port.into());
+    object.str("protocol", &service.protocol);
+    object.str("host", &service.host);
+    object.num("port", service.port);
     if let Some(path) = &service.path {
-        out.insert("path".into(), path.clone().into());
+        object.str("path", path);
     }
-    out.insert("retries".into(), service.retries.into());
+    object.num("retries", service.retries);
     for (key, timeout) in [
         ("connect_timeout", service.connect_timeout),
         ("read_timeout", service.read_timeout),
         ("write_timeout", service.write_timeout),
     ] {
-        out.insert(key.into(), (timeout.as_millis() as u64).into());
+        object.num(key, timeout.as_millis() as u64);
     }
-    out.insert("tls_verify".into(), service.tls_verify.into());
-    out.insert("enabled".into(), true.into());
-    Value::Object(out)
+    object.bool("tls_verify", service.tls_verify);
+    object.bool("enabled", true);
+    object.end('}');
 }
 
-fn consumer_object(consumer: &Consumer) -> Value {
-    let mut out = Map::new();
-    out.insert("id".into(), consumer.id.clone().into());
+fn consumer_object(out: &mut String, consumer: &Consumer) {
+    let mut object = Writer::object(out);
+    object.str("id", &consumer.id);
     if let Some(username) = &consumer.username {
-        out.insert("username".into(), username.clone().into());
+        object.str("username", username);
     }
     if let Some(custom_id) = &consumer.custom_id {
-        out.insert("custom_id".into(), custom_id.clone().into());
+        object.str("custom_id", custom_id);
     }
-    Value::Object(out)
+    object.end('}');
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn querystring_is_kongs_table_with_credentials_redacted() {
         let names = CredentialNames::current();
-        let query = querystring("a=1&a=2&flag&apikey=k3y&x%20y=z+w&&password=", &names);
+        let mut out = String::new();
+        querystring(
+            &mut out,
+            "a=1&a=2&flag&apikey=k3y&x%20y=z+w&&password=",
+            &names,
+        );
         assert_eq!(
-            query,
+            serde_json::from_str::<serde_json::Value>(&out).unwrap(),
             json!({"a": ["1", "2"], "flag": true, "apikey": "REDACTED", "x y": "z w", "password": "REDACTED"})
         );
     }
@@ -283,8 +328,10 @@ mod tests {
         map.append("Accept", "a".parse().unwrap());
         map.append("Accept", "b".parse().unwrap());
         let names = CredentialNames::current();
+        let mut out = String::new();
+        headers(&mut out, &map, &names);
         assert_eq!(
-            headers(map.iter(), &names),
+            serde_json::from_str::<serde_json::Value>(&out).unwrap(),
             json!({"authorization": "REDACTED", "x-api-key": "REDACTED", "cookie": "REDACTED", "accept": ["a", "b"]})
         );
     }
